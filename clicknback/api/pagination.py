@@ -1,0 +1,79 @@
+"""Offset/limit pagination with the contract's envelope and bounds (§1.2)."""
+
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from clicknback.errors import ValidationFailed
+
+
+def parse_page_params(query_params, default_limit: int) -> tuple[int, int]:
+    def _int(name: str, default: int, low: int, high: int | None) -> int:
+        raw = query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ValidationFailed(f"{name} must be an integer.", field=name, reason="Must be an integer.") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValidationFailed(f"{name} must be {bound}.", field=name, reason=f"Must be {bound}.")
+        return value
+
+    return _int("offset", 0, 0, None), _int("limit", default_limit, 1, 100)
+
+
+class OffsetLimitPagination(BasePagination):
+    """``{"data": [...], "pagination": {"offset", "limit", "total"}}``; default limit 20."""
+
+    default_limit = 20
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.offset, self.limit = parse_page_params(request.query_params, self.default_limit)
+        self.total = queryset.count()
+        if self.total == 0 or self.offset >= self.total:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response({"data": data, "pagination": {"offset": self.offset, "limit": self.limit, "total": self.total}})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "pagination"],
+            "properties": {
+                "data": schema,
+                "pagination": {
+                    "type": "object",
+                    "required": ["offset", "limit", "total"],
+                    "properties": {
+                        "offset": {"type": "integer", "minimum": 0},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "total": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": self.default_limit},
+            },
+        ]
+
+
+class SmallPagination(OffsetLimitPagination):
+    """Purchases, wallet transactions, payouts and audit logs: default limit 10."""
+
+    default_limit = 10

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clicknback import health
+from clicknback.api.views import api_not_found
+
+api_v1 = [
+    path("", include("users.urls")),
+    path("", include("merchants.urls")),
+    path("", include("offers.urls")),
+    path("", include("purchases.urls")),
+    path("", include("wallets.urls")),
+    path("", include("payouts.urls")),
+    path("", include("clicknback.flags.urls")),
+    path("", include("clicknback.audit.urls")),
+    re_path(r"^.*$", api_not_found),
+]
+
+urlpatterns = [
+    re_path(r"^health/live/?$", health.live, name="health-live"),
+    re_path(r"^health/ready/?$", health.ready, name="health-ready"),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/v1/", include(api_v1)),
+    re_path(r"^api/.*$", api_not_found),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("clicknback.portal.urls")),
+]
+
+handler404 = "clicknback.api.exceptions.json_404"
+handler500 = "clicknback.api.exceptions.json_500"

@@ -1,0 +1,74 @@
+"""Project-wide pytest fixtures: API clients, users and tokens."""
+
+import decimal
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+
+@pytest.fixture(autouse=True)
+def _decimal_float_trap():
+    """Mixing floats into Decimal arithmetic raises, so a float can't sneak into money."""
+    context = decimal.getcontext()
+    previous = context.traps[decimal.FloatOperation]
+    context.traps[decimal.FloatOperation] = True
+    yield
+    context.traps[decimal.FloatOperation] = previous
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+def bearer_for(user) -> str:
+    return f"Bearer {AccessToken.for_user(user)}"
+
+
+@pytest.fixture
+def user(db):
+    from users.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    from users.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    from users.tests.factories import AdminFactory
+
+    return AdminFactory()
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` → an APIClient sending that user's bearer token."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=bearer_for(user))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def user_client(user, client_for):
+    return client_for(user)
+
+
+@pytest.fixture
+def admin_client(admin_user, client_for):
+    return client_for(admin_user)

@@ -1,0 +1,82 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+
+
+class PurchaseStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    REJECTED = "rejected", "Rejected"
+    REVERSED = "reversed", "Reversed"
+
+
+class CashbackStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    AVAILABLE = "available", "Available"
+    REVERSED = "reversed", "Reversed"
+
+
+class Purchase(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    external_id = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases")
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="purchases")
+    offer = models.ForeignKey("offers.Offer", on_delete=models.PROTECT, related_name="purchases", null=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    status = models.CharField(max_length=16, choices=PurchaseStatus.choices, default=PurchaseStatus.PENDING)
+    rejection_reason = models.CharField(max_length=255, blank=True, default="")
+    # Confirmation job bookkeeping: attempts made, when the next may run, and the
+    # in-flight claim (a lease that expires, so a dead worker's claim is retaken).
+    verification_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="purchase_user_created"),
+            models.Index(fields=["status", "-created_at"], name="purchase_status_created"),
+            models.Index(fields=["merchant", "-created_at"], name="purchase_merchant_created"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="purchase_pending_due",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=Decimal("0")), name="purchase_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class CashbackTransaction(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purchase = models.OneToOneField(Purchase, on_delete=models.PROTECT, related_name="cashback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cashback_transactions")
+    offer = models.ForeignKey("offers.Offer", on_delete=models.PROTECT, related_name="cashback_transactions")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    status = models.CharField(max_length=16, choices=CashbackStatus.choices, default=CashbackStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "offer", "created_at"], name="cashback_user_offer_month"),
+            models.Index(fields=["user", "-created_at"], name="cashback_user_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=Decimal("0")), name="cashback_amount_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.status}"

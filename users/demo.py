@@ -1,0 +1,20 @@
+"""Demo accounts (API contract §12). All share the password below."""
+
+from users.models import Role, User
+
+DEMO_PASSWORD = "Str0ng!Pass"  # noqa: S105 - documented demo credential
+DEMO_USERS = [
+    ("carol@clicknback.com", Role.ADMIN),
+    ("alice@clicknback.com", Role.USER),
+    ("bob@clicknback.com", Role.USER),
+    ("dave@clicknback.com", Role.USER),
+]
+
+
+def seed() -> str:
+    created = 0
+    for email, role in DEMO_USERS:
+        if not User.objects.filter(email=email).exists():
+            User.objects.create_user(email, DEMO_PASSWORD, role=role)
+            created += 1
+    return f"{created} users created, {len(DEMO_USERS) - created} already there"
