@@ -6,7 +6,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+
+from clicknback.api.exceptions import error_body
 
 logger = logging.getLogger(__name__)
 _broker_client = None
@@ -41,12 +42,27 @@ def check_broker() -> bool:
         return False
 
 
-@require_GET
+def get_only(view):
+    """Answer other methods with the contract's 405 envelope."""
+
+    def wrapped(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = JsonResponse(
+                error_body("METHOD_NOT_ALLOWED", f"Method {request.method} is not allowed."), status=405
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@get_only
 def live(request):
     return JsonResponse({"status": "alive"})
 
 
-@require_GET
+@get_only
 def ready(request):
     checks = {
         "database": "ok" if check_database() else "unavailable",

@@ -59,3 +59,9 @@ def test_openapi_schema_and_swagger_ui_render(client):
 def test_admin_login_page_renders(client):
     response = client.get("/admin/login/")
     assert response.status_code == 200
+
+
+def test_wrong_method_on_a_health_probe_is_a_405_envelope(client):
+    response = client.post("/health/live")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
