@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "clicknback.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "clicknback.api.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +142,9 @@ REJECTION_MERCHANT_IDS = env.list("REJECTION_MERCHANT_IDS", default=[BANKSIMFAIL
 PURCHASE_VERIFIER_CLASS = env.str("PURCHASE_VERIFIER_CLASS", default="purchases.verifier.SimulatedBankVerifier")
 PURCHASE_CLAIM_SECONDS = env.int("PURCHASE_CLAIM_SECONDS", default=120)
 PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=500)
+# reconcile_wallets: dotted paths of functions returning, per user id, what the domain
+# says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
+WALLET_RECONCILERS = ["purchases.reconcile.contribution"]
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-purchase-confirmations": {
