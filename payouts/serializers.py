@@ -1,0 +1,102 @@
+"""Payout API shapes. Serializers check shape and types; the services own the rules."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from clicknback.api.fields import MoneyField, MoneyOutputField
+from payouts.models import PayoutMethod, PayoutStatus
+from payouts.selectors import CASHBACK_CREDIT, PAYOUT_DEBIT
+
+DETAILS_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "BankTransferDetails",
+            "required": ["iban", "account_holder"],
+            "properties": {
+                "iban": {"type": "string", "example": "DE89 3704 0044 0532 0130 00"},
+                "account_holder": {"type": "string", "maxLength": 255, "example": "Alice Example"},
+            },
+        },
+        {
+            "type": "object",
+            "title": "CardDetails",
+            "required": ["card_token"],
+            "properties": {"card_token": {"type": "string", "minLength": 4, "maxLength": 255}},
+        },
+    ]
+}
+
+
+@extend_schema_field(DETAILS_SCHEMA)
+class PayoutDetailsField(serializers.Field):
+    """``details`` is checked against ``method`` by the service (IBAN mod-97, card token)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class PayoutCreateInputSerializer(serializers.Serializer):
+    amount = MoneyField()
+    method = serializers.ChoiceField(choices=PayoutMethod.choices)
+    details = PayoutDetailsField()
+
+
+class PayoutOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    amount = MoneyOutputField()
+    method = serializers.ChoiceField(choices=PayoutMethod.choices)
+    status = serializers.ChoiceField(choices=PayoutStatus.choices)
+    destination = serializers.CharField(source="destination_masked", help_text="Masked: the last 4 characters.")
+    external_reference = serializers.SerializerMethodField()
+    failure_reason = serializers.SerializerMethodField()
+    requested_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_external_reference(self, payout) -> str | None:
+        return payout.external_reference or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_failure_reason(self, payout) -> str | None:
+        return payout.failure_reason or None
+
+
+class PayoutProcessInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED],
+        help_text="requested → processing | completed | failed; processing → completed | failed.",
+    )
+    external_reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    failure_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if attrs.get("failure_reason") and attrs["status"] != PayoutStatus.FAILED:
+            raise serializers.ValidationError({"failure_reason": "Only a failed payout has a failure reason."})
+        return attrs
+
+
+class PayoutListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PayoutStatus.choices, required=False)
+
+
+class AdminPayoutListFilterSerializer(PayoutListFilterSerializer):
+    user_id = serializers.UUIDField(required=False)
+
+
+class WalletTransactionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="tx_id")
+    type = serializers.ChoiceField(choices=[CASHBACK_CREDIT, PAYOUT_DEBIT], source="tx_type")
+    amount = MoneyOutputField(source="tx_amount")
+    status = serializers.CharField(
+        source="tx_status", help_text="cashback: pending|available|reversed; payout: the payout's status."
+    )
+    related_purchase_id = serializers.UUIDField(source="tx_purchase_id", allow_null=True)
+    related_payout_id = serializers.UUIDField(source="tx_payout_id", allow_null=True)
+    created_at = serializers.DateTimeField(source="tx_created_at")

@@ -1,0 +1,214 @@
+"""Payout writes: request (withdraw) and back-office processing.
+
+Lock order, everywhere: the payout row first, then the wallet row (``wallet_lock``).
+``payout_request`` only locks the wallet (the payout row it inserts is new, so no other
+transaction can hold it), which keeps the order acyclic with ``payout_process`` and with
+the purchase services (purchase row, then wallet row).
+"""
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from clicknback.audit.services import Actor, audit_record
+from clicknback.errors import NotFound, ValidationFailed
+from clicknback.money import ZERO, format_amount, quantize
+from payouts.destinations import destination_parse
+from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
+from payouts.models import Payout, PayoutStatus
+from wallets.models import Bucket
+from wallets.services import wallet_lock, wallet_post
+
+SOURCE_TYPE = "payout"
+
+# Which status a payout may move to from its current one; completed and failed are final.
+ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    PayoutStatus.REQUESTED: (PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED),
+    PayoutStatus.PROCESSING: (PayoutStatus.COMPLETED, PayoutStatus.FAILED),
+    PayoutStatus.COMPLETED: (),
+    PayoutStatus.FAILED: (),
+}
+
+
+def payout_min_amount() -> Decimal:
+    return quantize(Decimal(str(settings.PAYOUT_MIN_AMOUNT)))
+
+
+def payout_monthly_limit() -> Decimal:
+    return quantize(Decimal(str(settings.PAYOUT_MONTHLY_LIMIT)))
+
+
+def _month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _month_used(*, user_id: uuid.UUID, now: datetime) -> Decimal:
+    """What the user requested this UTC calendar month, counting every payout not failed."""
+    total = (
+        Payout.objects.filter(user_id=user_id, requested_at__gte=_month_start(now))
+        .exclude(status=PayoutStatus.FAILED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or ZERO
+
+
+def payout_request(*, user, amount: Decimal, method: str, details: object, actor: Actor | None = None) -> Payout:
+    """Withdraw ``amount`` from the available balance: a ``requested`` payout.
+
+    Checks, in order: the destination (422 VALIDATION_ERROR), the policy — minimum and
+    what remains of the monthly limit — (422 PAYOUT_POLICY_VIOLATION), then the balance
+    (409 INSUFFICIENT_BALANCE). The policy and the balance are read under the wallet
+    lock, so concurrent requests of one user are decided one after the other. The actor
+    defaults to the user themself (API and wallet page).
+    """
+    actor = actor or Actor.of(user)
+    user_id = user.pk
+    destination = destination_parse(method=method, details=details)
+    amount = quantize(amount)
+    if amount <= ZERO:
+        raise ValidationFailed("amount must be greater than 0.", field="amount", reason="Must be greater than 0.")
+    minimum, limit = payout_min_amount(), payout_monthly_limit()
+    with transaction.atomic():
+        wallet = wallet_lock(user_id=user_id)
+        now = timezone.now()
+        remaining = max(limit - _month_used(user_id=user_id, now=now), ZERO)
+        violations = []
+        if amount < minimum:
+            violations.append({"field": "amount", "reason": f"The minimum payout is {format_amount(minimum)}."})
+        if amount > remaining:
+            violations.append(
+                {
+                    "field": "amount",
+                    "reason": f"Only {format_amount(remaining)} of the monthly limit of "
+                    f"{format_amount(limit)} remains this month.",
+                }
+            )
+        if violations:
+            raise PayoutPolicyViolation(
+                violations[0]["reason"],
+                details={
+                    "violations": violations,
+                    "min_amount": format_amount(minimum),
+                    "monthly_limit": format_amount(limit),
+                    "monthly_remaining": format_amount(remaining),
+                },
+            )
+        if wallet.available_balance < amount:
+            raise InsufficientBalance(
+                f"The available balance {format_amount(wallet.available_balance)} does not cover "
+                f"{format_amount(amount)}.",
+                details={
+                    "requested_amount": format_amount(amount),
+                    "available_balance": format_amount(wallet.available_balance),
+                },
+            )
+        payout = Payout.objects.create(
+            user_id=user_id,
+            amount=amount,
+            currency=wallet.currency,
+            method=destination.method,
+            status=PayoutStatus.REQUESTED,
+            destination=destination.data,
+            destination_masked=destination.masked,
+        )
+        wallet_post(
+            wallet=wallet,
+            movements=[(Bucket.AVAILABLE, -amount)],
+            reason="payout_requested",
+            source_type=SOURCE_TYPE,
+            source_id=payout.pk,
+            actor=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="payout.requested",
+            resource_type=SOURCE_TYPE,
+            resource_id=payout.pk,
+            details={
+                "user_id": str(user_id),
+                "amount": format_amount(amount),
+                "currency": payout.currency,
+                "method": payout.method,
+                "destination": payout.destination_masked,
+            },
+        )
+    return payout
+
+
+def payout_process(
+    *,
+    payout_id: uuid.UUID | str,
+    status: str,
+    actor: Actor,
+    external_reference: str = "",
+    failure_reason: str = "",
+) -> Payout:
+    """Move a payout along requested → processing → completed | failed (the one door).
+
+    ``completed``: paid += amount (available was already debited at request time).
+    ``failed``: available += amount (the refund). Anything not in
+    ``ALLOWED_TRANSITIONS`` → 409 INVALID_PAYOUT_TRANSITION and nothing changes, so a
+    payout completes or fails exactly once even when two admins race.
+    """
+    external_reference = (external_reference or "").strip()
+    failure_reason = (failure_reason or "").strip()
+    with transaction.atomic():
+        try:
+            payout = Payout.objects.select_for_update().filter(pk=payout_id).first()
+        except (ValueError, TypeError, ValidationError):
+            payout = None
+        if payout is None:
+            raise NotFound("payout", payout_id)
+        allowed = ALLOWED_TRANSITIONS.get(payout.status, ())
+        if status not in allowed:
+            raise InvalidPayoutTransition(
+                f"A {payout.status} payout cannot become {status}.",
+                details={"current_status": payout.status, "allowed": list(allowed)},
+            )
+        wallet = wallet_lock(user_id=payout.user_id)
+        now = timezone.now()
+        if status == PayoutStatus.COMPLETED:
+            wallet_post(
+                wallet=wallet,
+                movements=[(Bucket.PAID, payout.amount)],
+                reason="payout_completed",
+                source_type=SOURCE_TYPE,
+                source_id=payout.pk,
+                actor=actor,
+            )
+            payout.processed_at = now
+        elif status == PayoutStatus.FAILED:
+            wallet_post(
+                wallet=wallet,
+                movements=[(Bucket.AVAILABLE, payout.amount)],
+                reason="payout_failed",
+                source_type=SOURCE_TYPE,
+                source_id=payout.pk,
+                actor=actor,
+            )
+            payout.processed_at = now
+            payout.failure_reason = failure_reason
+        previous = payout.status
+        payout.status = status
+        if external_reference:
+            payout.external_reference = external_reference
+        payout.save(update_fields=["status", "external_reference", "failure_reason", "processed_at", "updated_at"])
+        details = {"from_status": previous, "to_status": status, "amount": format_amount(payout.amount)}
+        if external_reference:
+            details["external_reference"] = external_reference
+        if status == PayoutStatus.FAILED and failure_reason:
+            details["failure_reason"] = failure_reason
+        audit_record(
+            actor=actor,
+            action=f"payout.{status}",
+            resource_type=SOURCE_TYPE,
+            resource_id=payout.pk,
+            details=details,
+        )
+    return payout
