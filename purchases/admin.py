@@ -1,0 +1,113 @@
+"""Back office for purchases. Confirm and reverse go through the same services as the API,
+as the admin (``Actor.admin``); a refused transition is shown as an admin error."""
+
+from django.contrib import admin, messages
+
+from clicknback.audit.services import Actor
+from clicknback.errors import DomainError
+from purchases.models import CashbackTransaction, Purchase
+from purchases.services import purchase_confirm, purchase_reverse
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows change only through services: no add, no edit, no delete."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CashbackInline(admin.StackedInline):
+    model = CashbackTransaction
+    fields = ("amount", "currency", "status", "offer", "created_at", "updated_at")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "external_id",
+        "user_email",
+        "merchant",
+        "amount",
+        "currency",
+        "status",
+        "cashback_amount",
+        "verification_attempts",
+        "created_at",
+    )
+    list_filter = ("status", "merchant", "created_at")
+    search_fields = ("external_id", "user__email")
+    list_select_related = ("user", "merchant", "cashback")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    readonly_fields = (
+        "id",
+        "external_id",
+        "user",
+        "merchant",
+        "offer",
+        "amount",
+        "currency",
+        "status",
+        "rejection_reason",
+        "verification_attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "claim_token",
+        "created_at",
+        "updated_at",
+    )
+    inlines = (CashbackInline,)
+    actions = ("confirm_selected", "reverse_selected")
+
+    @admin.display(description="User", ordering="user__email")
+    def user_email(self, purchase: Purchase) -> str:
+        return purchase.user.email
+
+    @admin.display(description="Cashback")
+    def cashback_amount(self, purchase: Purchase) -> str:
+        cashback = getattr(purchase, "cashback", None)
+        return "-" if cashback is None else f"{cashback.amount:.2f} ({cashback.status})"
+
+    def _run(self, request, queryset, service, verb: str) -> None:
+        actor = Actor.admin(request.user)
+        done = 0
+        for purchase_id in queryset.values_list("pk", flat=True):
+            try:
+                service(purchase_id=purchase_id, actor=actor)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"Purchase {purchase_id}: {exc.message}", level=messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} purchase(s) {verb}.", level=messages.SUCCESS)
+
+    @admin.action(description="Confirm selected pending purchases")
+    def confirm_selected(self, request, queryset) -> None:
+        self._run(request, queryset, purchase_confirm, "confirmed")
+
+    @admin.action(description="Reverse selected purchases (clawback if already confirmed)")
+    def reverse_selected(self, request, queryset) -> None:
+        self._run(request, queryset, purchase_reverse, "reversed")
+
+
+@admin.register(CashbackTransaction)
+class CashbackTransactionAdmin(ReadOnlyAdmin):
+    list_display = ("purchase", "user", "offer", "amount", "currency", "status", "created_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("purchase__external_id", "user__email")
+    list_select_related = ("purchase", "user", "offer")
+    ordering = ("-created_at", "-id")

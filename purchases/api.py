@@ -1,0 +1,176 @@
+"""Purchase endpoints (contract §6): parse → one service/selector call → render."""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clicknback.api.pagination import SmallPagination
+from clicknback.api.permissions import IsAdmin
+from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, errors
+from clicknback.audit.services import Actor
+from clicknback.errors import Forbidden, NotFound
+from purchases.errors import InvalidPurchaseStatus
+from purchases.models import PurchaseStatus
+from purchases.selectors import purchase_get, purchase_list
+from purchases.serializers import (
+    MyPurchaseListQuerySerializer,
+    PurchaseCreateInputSerializer,
+    PurchaseCreateOutputSerializer,
+    PurchaseListQuerySerializer,
+    PurchaseOutputSerializer,
+    PurchaseTransitionOutputSerializer,
+)
+from purchases.services import purchase_confirm, purchase_ingest, purchase_reverse
+
+STATUS_PARAM = OpenApiParameter("status", str, enum=PurchaseStatus.values, required=False)
+
+
+def _purchase_id(raw: str) -> uuid.UUID:
+    """A malformed id names no purchase: 404, like an unknown one."""
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise NotFound("purchase", raw) from None
+
+
+def _status(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if raw not in PurchaseStatus.values:
+        raise InvalidPurchaseStatus(
+            f"Unknown purchase status {raw!r}; use one of {', '.join(PurchaseStatus.values)}.",
+            details={"status": raw, "allowed": list(PurchaseStatus.values)},
+        )
+    return raw
+
+
+def _page(view: APIView, request, queryset):
+    paginator = SmallPagination()
+    page = paginator.paginate_queryset(queryset, request, view)
+    return paginator.get_paginated_response(PurchaseOutputSerializer(page, many=True).data)
+
+
+class PurchaseListCreateApi(APIView):
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [IsAdmin()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="purchases_create",
+        request=PurchaseCreateInputSerializer,
+        responses={
+            201: PurchaseCreateOutputSerializer,
+            **errors(
+                AUTH_ERRORS,
+                VALIDATION,
+                _403="FORBIDDEN: user_id is not the caller",
+                _409="DUPLICATE_PURCHASE",
+                _422="VALIDATION_ERROR, UNSUPPORTED_CURRENCY, MERCHANT_NOT_ELIGIBLE or OFFER_NOT_AVAILABLE",
+            ),
+        },
+    )
+    def post(self, request):
+        serializer = PurchaseCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        purchase = purchase_ingest(caller=request.user, **serializer.validated_data)
+        return Response(PurchaseCreateOutputSerializer(purchase).data, status=201)
+
+    @extend_schema(
+        operation_id="purchases_list",
+        parameters=[
+            STATUS_PARAM,
+            OpenApiParameter("user_id", uuid.UUID, required=False),
+            OpenApiParameter("merchant_id", uuid.UUID, required=False),
+            OpenApiParameter("start_date", str, required=False, description="YYYY-MM-DD, inclusive"),
+            OpenApiParameter("end_date", str, required=False, description="YYYY-MM-DD, inclusive"),
+            OpenApiParameter("offset", int, required=False),
+            OpenApiParameter("limit", int, required=False),
+        ],
+        responses={
+            200: PurchaseOutputSerializer(many=True),
+            **errors(ADMIN_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
+        },
+    )
+    def get(self, request):
+        status = _status(request.query_params.get("status"))
+        query = PurchaseListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {key: value for key, value in query.validated_data.items() if key != "status"}
+        return _page(self, request, purchase_list(status=status, **filters))
+
+
+class PurchaseDetailApi(APIView):
+    @extend_schema(
+        operation_id="purchases_retrieve",
+        responses={
+            200: PurchaseOutputSerializer,
+            **errors(AUTH_ERRORS, NOT_FOUND, _403="FORBIDDEN: not the owner"),
+        },
+    )
+    def get(self, request, purchase_id):
+        purchase = purchase_get(purchase_id=_purchase_id(purchase_id))
+        if purchase.user_id != request.user.pk and not request.user.is_admin:
+            raise Forbidden("This purchase belongs to another user.", reason="ownership")
+        return Response(PurchaseOutputSerializer(purchase).data)
+
+
+class PurchaseConfirmationApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="purchases_confirm",
+        request=None,
+        responses={
+            200: PurchaseTransitionOutputSerializer,
+            **errors(ADMIN_ERRORS, NOT_FOUND, _409="PURCHASE_NOT_PENDING"),
+        },
+    )
+    def post(self, request, purchase_id):
+        purchase = purchase_confirm(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        return Response(PurchaseTransitionOutputSerializer(purchase).data)
+
+
+class PurchaseReverseApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="purchases_reverse",
+        request=None,
+        responses={
+            200: PurchaseTransitionOutputSerializer,
+            **errors(ADMIN_ERRORS, NOT_FOUND, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
+        },
+    )
+    def patch(self, request, purchase_id):
+        purchase = purchase_reverse(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        return Response(PurchaseTransitionOutputSerializer(purchase).data)
+
+    @extend_schema(
+        operation_id="purchases_reverse_post",
+        request=None,
+        responses={
+            200: PurchaseTransitionOutputSerializer,
+            **errors(ADMIN_ERRORS, NOT_FOUND, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
+        },
+    )
+    def post(self, request, purchase_id):
+        return self.patch(request, purchase_id)
+
+
+class MyPurchaseListApi(APIView):
+    @extend_schema(
+        operation_id="users_me_purchases_list",
+        parameters=[STATUS_PARAM, OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
+        responses={
+            200: PurchaseOutputSerializer(many=True),
+            **errors(AUTH_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
+        },
+    )
+    def get(self, request):
+        query = MyPurchaseListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        status = _status(request.query_params.get("status"))
+        return _page(self, request, purchase_list(status=status, user_id=request.user.pk))

@@ -1,0 +1,37 @@
+"""Cashback arithmetic: pure functions, no database (API contract §1 and §6).
+
+The raw cashback is computed exactly and quantized once (ROUND_HALF_EVEN to 0.01);
+the monthly cap then limits what is credited, never below 0.00.
+"""
+
+from decimal import Decimal
+
+from clicknback.money import ZERO, quantize
+from offers.models import CashbackType
+
+
+def cashback_raw(*, amount: Decimal, cashback_type: str, cashback_value: Decimal) -> Decimal:
+    """Fixed value, or amount × percent / 100, rounded once."""
+    if cashback_type == CashbackType.FIXED:
+        return quantize(cashback_value)
+    if cashback_type == CashbackType.PERCENT:
+        return quantize(amount * cashback_value / Decimal(100))
+    raise ValueError(f"Unknown cashback type {cashback_type!r}.")
+
+
+def cashback_capped(*, raw: Decimal, monthly_cap: Decimal, already_earned: Decimal) -> Decimal:
+    """What may be credited: min(raw, cap − already earned this month), never below 0.00."""
+    room = monthly_cap - already_earned
+    return quantize(max(ZERO, min(raw, room)))
+
+
+def cashback_for(
+    *,
+    amount: Decimal,
+    cashback_type: str,
+    cashback_value: Decimal,
+    monthly_cap: Decimal,
+    already_earned: Decimal,
+) -> Decimal:
+    raw = cashback_raw(amount=amount, cashback_type=cashback_type, cashback_value=cashback_value)
+    return cashback_capped(raw=raw, monthly_cap=monthly_cap, already_earned=already_earned)

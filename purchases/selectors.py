@@ -1,0 +1,146 @@
+"""Purchase reads: detail, lists with the contract's filters, the monthly cap sum, and the
+feature-flag scopes of the confirmation job."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet, Sum
+
+from clicknback.errors import NotFound
+from clicknback.flags.models import FeatureFlag, ScopeType
+from clicknback.money import ZERO
+from merchants.models import Merchant
+from merchants.selectors import merchant_get
+from offers.models import Offer
+from offers.selectors import offer_active_for_merchant
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase
+
+AUTO_CONFIRM_FLAG = "purchase_auto_confirm"
+JOB_FLAG = "purchase_confirmation_job"
+
+
+def _base() -> QuerySet[Purchase]:
+    # merchant (name) and the reverse one-to-one cashback row are joined: a page of
+    # purchases costs one query whatever its size.
+    return Purchase.objects.select_related("merchant", "cashback")
+
+
+def purchase_get(*, purchase_id: uuid.UUID | str) -> Purchase:
+    """The purchase with its merchant and cashback; ``NotFound`` for unknown or malformed ids."""
+    try:
+        return _base().get(pk=purchase_id)
+    except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound("purchase", purchase_id) from None
+
+
+def purchase_list(
+    *,
+    status: str | None = None,
+    user_id: uuid.UUID | None = None,
+    merchant_id: uuid.UUID | None = None,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> QuerySet[Purchase]:
+    """Purchases newest first; date bounds are inclusive UTC calendar days of ``created_at``."""
+    queryset = _base()
+    if status:
+        queryset = queryset.filter(status=status)
+    if user_id:
+        queryset = queryset.filter(user_id=user_id)
+    if merchant_id:
+        queryset = queryset.filter(merchant_id=merchant_id)
+    if start_date:
+        queryset = queryset.filter(created_at__gte=_midnight(start_date))
+    if end_date:
+        queryset = queryset.filter(created_at__lt=_midnight(end_date + dt.timedelta(days=1)))
+    return queryset.order_by("-created_at", "-id")
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def purchase_external_get(*, external_id: str) -> Purchase | None:
+    return Purchase.objects.select_related("cashback").filter(external_id=external_id).first()
+
+
+def merchant_eligible(*, merchant_id: uuid.UUID) -> Merchant | None:
+    """The merchant if it exists and is active, else None."""
+    try:
+        merchant = merchant_get(merchant_id=merchant_id)
+    except NotFound:
+        return None
+    return merchant if merchant.active else None
+
+
+def offer_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> Offer | None:
+    return offer_active_for_merchant(merchant_id=merchant_id, on_date=on_date)
+
+
+def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """[first instant of the UTC calendar month of ``moment``, first instant of the next)."""
+    moment = moment.astimezone(dt.UTC)
+    start = dt.datetime(moment.year, moment.month, 1, tzinfo=dt.UTC)
+    end = dt.datetime(moment.year + (moment.month == 12), moment.month % 12 + 1, 1, tzinfo=dt.UTC)
+    return start, end
+
+
+def cashback_earned_in_month(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment: dt.datetime) -> Decimal:
+    """Cashback this user earned from this offer in the UTC month of ``moment``:
+    pending and available count, reversed does not (so a reversal frees room)."""
+    start, end = month_bounds(moment)
+    total = CashbackTransaction.objects.filter(
+        user_id=user_id,
+        offer_id=offer_id,
+        created_at__gte=start,
+        created_at__lt=end,
+        status__in=[CashbackStatus.PENDING, CashbackStatus.AVAILABLE],
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+@dataclass(frozen=True)
+class AutoConfirmScopes:
+    """``purchase_auto_confirm`` resolved for every scope in one read.
+
+    Equivalent to calling ``flag_evaluate`` for a user and for a merchant (the scoped
+    flag wins, else the global one, else enabled) but without one query per purchase.
+    """
+
+    global_enabled: bool = True
+    users: dict[uuid.UUID, bool] = field(default_factory=dict)
+    merchants: dict[uuid.UUID, bool] = field(default_factory=dict)
+
+    def allows(self, *, user_id: uuid.UUID, merchant_id: uuid.UUID) -> bool:
+        return self.users.get(user_id, self.global_enabled) and self.merchants.get(merchant_id, self.global_enabled)
+
+    def as_q(self) -> Q:
+        """A filter on purchases keeping only those this flag lets through."""
+        condition = Q()
+        for prefix, scoped in (("user_id", self.users), ("merchant_id", self.merchants)):
+            if self.global_enabled:
+                blocked = [scope_id for scope_id, enabled in scoped.items() if not enabled]
+                if blocked:
+                    condition &= ~Q(**{f"{prefix}__in": blocked})
+            else:
+                allowed = [scope_id for scope_id, enabled in scoped.items() if enabled]
+                condition &= Q(**{f"{prefix}__in": allowed})
+        return condition
+
+
+def auto_confirm_scopes() -> AutoConfirmScopes:
+    rows = FeatureFlag.objects.filter(key=AUTO_CONFIRM_FLAG).values_list("scope_type", "scope_id", "enabled")
+    global_enabled = True
+    users: dict[uuid.UUID, bool] = {}
+    merchants: dict[uuid.UUID, bool] = {}
+    for scope_type, scope_id, enabled in rows:
+        if scope_type == ScopeType.GLOBAL:
+            global_enabled = enabled
+        elif scope_type == ScopeType.USER:
+            users[scope_id] = enabled
+        elif scope_type == ScopeType.MERCHANT:
+            merchants[scope_id] = enabled
+    return AutoConfirmScopes(global_enabled=global_enabled, users=users, merchants=merchants)

@@ -1,0 +1,84 @@
+"""Purchase API shapes (contract §6). Serializers validate shape and types only."""
+
+from rest_framework import serializers
+
+from clicknback.api.fields import MoneyField, MoneyOutputField
+from clicknback.money import ZERO
+from purchases.models import CashbackStatus
+
+
+class PurchaseCreateInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(min_length=1, max_length=255)
+    user_id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    amount = MoneyField()
+    currency = serializers.CharField(min_length=1, max_length=16)
+
+
+def _cashback_amount(purchase):
+    cashback = getattr(purchase, "cashback", None)
+    if cashback is None:
+        return None
+    # Reversed cashback (rejected or reversed purchase) no longer counts: it reads 0.00.
+    return ZERO if cashback.status == CashbackStatus.REVERSED else cashback.amount
+
+
+class PurchaseCreateOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    external_id = serializers.CharField()
+    status = serializers.CharField()
+    cashback_amount = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_cashback_amount(self, purchase) -> str | None:
+        return MoneyOutputField().to_representation(_cashback_amount(purchase))
+
+
+class PurchaseOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    external_id = serializers.CharField()
+    user_id = serializers.UUIDField()
+    merchant_id = serializers.UUIDField()
+    merchant_name = serializers.CharField(source="merchant.name")
+    offer_id = serializers.UUIDField(allow_null=True)
+    amount = MoneyOutputField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "confirmed", "rejected", "reversed"])
+    cashback_amount = serializers.SerializerMethodField()
+    cashback_status = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_cashback_amount(self, purchase) -> str | None:
+        return MoneyOutputField().to_representation(_cashback_amount(purchase))
+
+    def get_cashback_status(self, purchase) -> str | None:
+        cashback = getattr(purchase, "cashback", None)
+        return cashback.status if cashback is not None else None
+
+
+class PurchaseTransitionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    cashback_amount = serializers.SerializerMethodField()
+
+    def get_cashback_amount(self, purchase) -> str | None:
+        return MoneyOutputField().to_representation(_cashback_amount(purchase))
+
+
+class PurchaseListQuerySerializer(serializers.Serializer):
+    status = serializers.CharField(required=False, allow_blank=True)
+    user_id = serializers.UUIDField(required=False)
+    merchant_id = serializers.UUIDField(required=False)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start_date"), attrs.get("end_date")
+        if start and end and start > end:
+            raise serializers.ValidationError({"start_date": "Must not be after end_date."})
+        return attrs
+
+
+class MyPurchaseListQuerySerializer(serializers.Serializer):
+    status = serializers.CharField(required=False, allow_blank=True)

@@ -1,0 +1,317 @@
+"""Purchase state machine (API contract §6): ingest, confirm, reject, reverse.
+
+Every transition is one ``transaction.atomic()`` that locks, re-reads and then decides:
+
+* Lock order, everywhere: the purchase row first (``select_for_update`` on an existing
+  purchase, or the unique ``external_id`` index entry of the purchase being inserted),
+  then the user's wallet row (``wallets.services.wallet_lock``). Payouts lock
+  payout → wallet, so no two transactions ever wait on each other in opposite orders.
+* The monthly cap is read after the wallet lock is taken, so two ingestions for one user
+  are serialised on that lock and can never credit more than the cap together.
+* ``UNIQUE(external_id)`` is the idempotency guarantee: the insert runs in a savepoint;
+  a concurrent duplicate waits for the first transaction, then gets an ``IntegrityError``
+  that is turned into ``DuplicatePurchase`` (409), never a 500.
+* Ledger rows (through ``wallet_post``) and the audit row are written in the same
+  transaction as the state change; the confirmation job is notified after commit.
+"""
+
+import datetime as dt
+import logging
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clicknback.audit.services import Actor, audit_record
+from clicknback.errors import Forbidden, NotFound
+from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
+from purchases.cashback import cashback_for
+from purchases.errors import (
+    DuplicatePurchase,
+    MerchantNotEligible,
+    OfferNotAvailable,
+    PurchaseAlreadyReversed,
+    PurchaseNotPending,
+    PurchaseNotReversible,
+    UnsupportedCurrency,
+)
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
+from purchases.selectors import (
+    cashback_earned_in_month,
+    merchant_eligible,
+    offer_for_purchase,
+    purchase_external_get,
+)
+from wallets.models import Bucket
+from wallets.services import wallet_lock, wallet_post
+
+logger = logging.getLogger(__name__)
+
+SOURCE_TYPE = "purchase"
+EXTERNAL_ID_CONSTRAINT = "purchases_purchase_external_id_key"
+
+
+def _duplicate(existing: Purchase, caller_id: uuid.UUID) -> DuplicatePurchase:
+    details = {
+        "external_id": existing.external_id,
+        "previously_created_at": existing.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "previously_processed_amount": format_amount(existing.amount),
+    }
+    if existing.user_id == caller_id:
+        details["purchase_id"] = str(existing.pk)
+    return DuplicatePurchase(f"A purchase with external_id {existing.external_id!r} already exists.", details=details)
+
+
+def _is_external_id_violation(exc: IntegrityError) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    return constraint is None or constraint == EXTERNAL_ID_CONSTRAINT or "external_id" in constraint
+
+
+def purchase_ingest(
+    *,
+    caller,
+    external_id: str,
+    user_id: uuid.UUID,
+    merchant_id: uuid.UUID,
+    amount: Decimal,
+    currency: str,
+) -> Purchase:
+    """Record a purchase (pending) with its pending cashback; checks in the contract's order."""
+    if user_id != caller.pk:
+        raise Forbidden("A purchase can only be recorded for yourself.", reason="ownership")
+    existing = purchase_external_get(external_id=external_id)
+    if existing is not None:
+        raise _duplicate(existing, caller.pk)
+    normalized_currency = currency.strip().upper()
+    if normalized_currency not in SUPPORTED_CURRENCIES:
+        raise UnsupportedCurrency(f"Currency {currency!r} is not supported; use EUR.", details={"currency": currency})
+    merchant = merchant_eligible(merchant_id=merchant_id)
+    if merchant is None:
+        raise MerchantNotEligible(details={"merchant_id": str(merchant_id)})
+    now = timezone.now()
+    offer = offer_for_purchase(merchant_id=merchant.pk, on_date=now.astimezone(dt.UTC).date())
+    if offer is None:
+        raise OfferNotAvailable(details={"merchant_id": str(merchant.pk)})
+
+    actor = Actor.of(caller)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                purchase = Purchase.objects.create(
+                    external_id=external_id,
+                    user_id=user_id,
+                    merchant=merchant,
+                    offer=offer,
+                    amount=amount,
+                    currency=normalized_currency,
+                    status=PurchaseStatus.PENDING,
+                    next_attempt_at=now,
+                )
+        except IntegrityError as exc:
+            if not _is_external_id_violation(exc):
+                raise
+            existing = purchase_external_get(external_id=external_id)
+            if existing is None:  # the other transaction rolled back after all
+                raise DuplicatePurchase(details={"external_id": external_id}) from None
+            raise _duplicate(existing, caller.pk) from None
+
+        wallet = wallet_lock(user_id=user_id)
+        earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.pk, moment=now)
+        credited = cashback_for(
+            amount=amount,
+            cashback_type=offer.cashback_type,
+            cashback_value=offer.cashback_value,
+            monthly_cap=offer.monthly_cap,
+            already_earned=earned,
+        )
+        cashback = CashbackTransaction.objects.create(
+            purchase=purchase,
+            user_id=user_id,
+            offer=offer,
+            amount=credited,
+            currency=normalized_currency,
+            status=CashbackStatus.PENDING,
+        )
+        wallet_post(
+            wallet=wallet,
+            movements=[(Bucket.PENDING, credited)],
+            reason="cashback_pending",
+            source_type=SOURCE_TYPE,
+            source_id=purchase.pk,
+            actor=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="purchase.ingested",
+            resource_type=SOURCE_TYPE,
+            resource_id=purchase.pk,
+            details={
+                "external_id": external_id,
+                "merchant_id": str(merchant.pk),
+                "offer_id": str(offer.pk),
+                "amount": format_amount(amount),
+                "cashback_amount": format_amount(credited),
+            },
+        )
+        transaction.on_commit(notify_confirmation_job)
+    purchase.cashback = cashback
+    purchase.merchant = merchant
+    return purchase
+
+
+def notify_confirmation_job() -> None:
+    """Ask the dispatcher to run now; a broker outage only delays it to the next beat."""
+    from purchases.tasks import dispatch_purchase_confirmations
+
+    try:
+        dispatch_purchase_confirmations.apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - the purchase is committed; the beat will pick it up
+        logger.warning("Could not notify the confirmation job; the next beat will.", exc_info=True)
+
+
+def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
+    """Lock the purchase row (its cashback row is read in the same query)."""
+    try:
+        return Purchase.objects.select_for_update(of=("self",)).select_related("cashback").get(pk=purchase_id)
+    except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound("purchase", purchase_id) from None
+
+
+def _clear_claim(purchase: Purchase) -> list[str]:
+    purchase.claimed_until = None
+    purchase.claim_token = None
+    purchase.next_attempt_at = None
+    return ["claimed_until", "claim_token", "next_attempt_at"]
+
+
+def apply_confirm(purchase: Purchase, *, actor: Actor, extra_fields: tuple[str, ...] = ()) -> Purchase:
+    """pending → confirmed on a purchase locked by the caller's transaction.
+
+    The cashback first settles any clawback debt (``owed``), the rest becomes available.
+    """
+    cashback = purchase.cashback
+    amount = cashback.amount
+    wallet = wallet_lock(user_id=purchase.user_id)
+    settled = min(wallet.owed_balance, amount)
+    wallet_post(
+        wallet=wallet,
+        movements=[(Bucket.PENDING, -amount), (Bucket.OWED, -settled), (Bucket.AVAILABLE, amount - settled)],
+        reason="cashback_confirmed",
+        source_type=SOURCE_TYPE,
+        source_id=purchase.pk,
+        actor=actor,
+    )
+    purchase.status = PurchaseStatus.CONFIRMED
+    purchase.save(update_fields=["status", *_clear_claim(purchase), *extra_fields, "updated_at"])
+    cashback.status = CashbackStatus.AVAILABLE
+    cashback.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="purchase.confirmed",
+        resource_type=SOURCE_TYPE,
+        resource_id=purchase.pk,
+        details={"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+    )
+    return purchase
+
+
+def apply_reject(purchase: Purchase, *, reason: str, actor: Actor, extra_fields: tuple[str, ...] = ()) -> Purchase:
+    """pending → rejected on a locked purchase: the pending cashback is taken back."""
+    cashback = purchase.cashback
+    wallet = wallet_lock(user_id=purchase.user_id)
+    wallet_post(
+        wallet=wallet,
+        movements=[(Bucket.PENDING, -cashback.amount)],
+        reason="cashback_rejected",
+        source_type=SOURCE_TYPE,
+        source_id=purchase.pk,
+        actor=actor,
+    )
+    purchase.status = PurchaseStatus.REJECTED
+    purchase.rejection_reason = reason[:255]
+    purchase.save(update_fields=["status", "rejection_reason", *_clear_claim(purchase), *extra_fields, "updated_at"])
+    cashback.status = CashbackStatus.REVERSED
+    cashback.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="purchase.rejected",
+        resource_type=SOURCE_TYPE,
+        resource_id=purchase.pk,
+        details={"reason": purchase.rejection_reason, "cashback_amount": format_amount(cashback.amount)},
+    )
+    return purchase
+
+
+def purchase_confirm(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
+    """pending → confirmed (admin or job). 409 PURCHASE_NOT_PENDING otherwise."""
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase_id)
+        if purchase.status != PurchaseStatus.PENDING:
+            raise PurchaseNotPending(
+                f"The purchase is {purchase.status}, not pending.", details={"current_status": purchase.status}
+            )
+        return apply_confirm(purchase, actor=actor)
+
+
+def purchase_reject(*, purchase_id: uuid.UUID | str, reason: str, actor: Actor) -> Purchase:
+    """pending → rejected (job: bank declined or attempts exhausted)."""
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase_id)
+        if purchase.status != PurchaseStatus.PENDING:
+            raise PurchaseNotPending(
+                f"The purchase is {purchase.status}, not pending.", details={"current_status": purchase.status}
+            )
+        return apply_reject(purchase, reason=reason, actor=actor)
+
+
+def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str = "") -> Purchase:
+    """pending|confirmed → reversed (admin).
+
+    A confirmed purchase's cashback is taken from available; what available cannot
+    cover becomes ``owed`` (a clawback), settled from later confirmed cashback.
+    """
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase_id)
+        if purchase.status == PurchaseStatus.REVERSED:
+            raise PurchaseAlreadyReversed(details={"current_status": purchase.status})
+        if purchase.status == PurchaseStatus.REJECTED:
+            raise PurchaseNotReversible(details={"current_status": purchase.status})
+        previous = purchase.status
+        cashback = purchase.cashback
+        amount = cashback.amount
+        wallet = wallet_lock(user_id=purchase.user_id)
+        clawback = ZERO
+        if previous == PurchaseStatus.PENDING:
+            movements = [(Bucket.PENDING, -amount)]
+        else:
+            taken = min(wallet.available_balance, amount)
+            clawback = amount - taken
+            movements = [(Bucket.AVAILABLE, -taken), (Bucket.OWED, clawback)]
+        wallet_post(
+            wallet=wallet,
+            movements=movements,
+            reason="cashback_reversed",
+            source_type=SOURCE_TYPE,
+            source_id=purchase.pk,
+            actor=actor,
+        )
+        purchase.status = PurchaseStatus.REVERSED
+        purchase.save(update_fields=["status", *_clear_claim(purchase), "updated_at"])
+        cashback.status = CashbackStatus.REVERSED
+        cashback.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="purchase.reversed",
+            resource_type=SOURCE_TYPE,
+            resource_id=purchase.pk,
+            details={
+                "previous_status": previous,
+                "cashback_amount": format_amount(amount),
+                "clawback_owed": format_amount(clawback),
+                "reason": reason,
+            },
+        )
+        return purchase
