@@ -145,9 +145,6 @@ PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=5
 # reconcile_wallets: dotted paths of functions returning, per user id, what the domain
 # says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
 WALLET_RECONCILERS = ["purchases.reconcile.contribution"]
-# reconcile_wallets: dotted paths of functions returning, per user id, what the domain
-# says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
-WALLET_RECONCILERS = ["purchases.reconcile.contribution"]
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-purchase-confirmations": {
