@@ -189,10 +189,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in started.items():
             print(f"export {name}='{value}'")
         return 0
+    child = subprocess.Popen(command)
+
+    def forward(signum, _frame):
+        # Pass the signal on and keep waiting: the servers must outlive the child's shutdown.
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
     try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 130
+        return child.wait()
     finally:
         if args.stop_after:
             if "REDIS_URL" in started:
