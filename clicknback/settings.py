@@ -145,7 +145,7 @@ PURCHASE_CLAIM_SECONDS = env.int("PURCHASE_CLAIM_SECONDS", default=120)
 PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=500)
 # reconcile_wallets: dotted paths of functions returning, per user id, what the domain
 # says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
-WALLET_RECONCILERS = ["purchases.reconcile.contribution"]
+WALLET_RECONCILERS = ["purchases.reconcile.contribution", "payouts.reconcile.contribution"]
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-purchase-confirmations": {
