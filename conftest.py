@@ -72,3 +72,12 @@ def user_client(user, client_for):
 @pytest.fixture
 def admin_client(admin_user, client_for):
     return client_for(admin_user)
+
+
+@pytest.fixture(autouse=True)
+def _reset_auth_throttles():
+    """Login/registration throttle counters (Redis) never leak from one test into another."""
+    from users.throttles import reset_auth_throttles
+
+    reset_auth_throttles()
+    yield

@@ -1,6 +1,8 @@
-"""Demo accounts (API contract §12). All share the password below."""
+"""Demo accounts (API contract §12), created through the services. All share one password."""
 
+from clicknback.audit.services import SYSTEM
 from users.models import Role, User
+from users.services import user_create
 
 DEMO_PASSWORD = "Str0ng!Pass"  # noqa: S105 - documented demo credential
 DEMO_USERS = [
@@ -15,6 +17,6 @@ def seed() -> str:
     created = 0
     for email, role in DEMO_USERS:
         if not User.objects.filter(email=email).exists():
-            User.objects.create_user(email, DEMO_PASSWORD, role=role)
+            user_create(email=email, password=DEMO_PASSWORD, role=role, actor=SYSTEM)
             created += 1
     return f"{created} users created, {len(DEMO_USERS) - created} already there"

@@ -64,3 +64,29 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class RefreshTokenRecord(models.Model):
+    """One issued refresh token (by its ``jti``) and the token it was rotated from.
+
+    The JWT itself is signed and checked by simplejwt; this row holds its state: a token
+    can be exchanged once (``used_at``), and presenting a used token again revokes every
+    token issued from it (``revoked_at`` on the descendants), following ``parent``.
+    """
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", db_index=True
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        indexes = [models.Index(fields=["user", "-issued_at"], name="refresh_user_issued")]
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti} of {self.user_id}"

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from clicknback.api.routing import route
+from users.api import AuthLoginApi, AuthRefreshApi, UserMeApi, UserRegisterApi
+
+urlpatterns = [
+    route("users", UserRegisterApi.as_view(), name="users-register"),
+    route("users/me", UserMeApi.as_view(), name="users-me"),
+    route("auth/login", AuthLoginApi.as_view(), name="auth-login"),
+    route("auth/refresh", AuthRefreshApi.as_view(), name="auth-refresh"),
+]

@@ -1,0 +1,34 @@
+from rest_framework import serializers
+
+from users.models import User
+
+
+class UserRegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    # Complexity (and the 128-character ceiling) is the service's rule → 400, not 422.
+    password = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=4096)
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "active", "role", "created_at"]
+        read_only_fields = fields
+
+
+class AuthLoginInputSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False, max_length=4096)
+
+
+class AuthRefreshInputSerializer(serializers.Serializer):
+    refresh_token = serializers.CharField(max_length=4096)
+
+
+class AuthTokenOutputSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField(help_text='Always "bearer".')
+    expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
