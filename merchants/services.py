@@ -1,0 +1,77 @@
+"""Merchant writes: creation and activation status, each audited in its transaction."""
+
+import uuid
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+
+from clicknback.audit.services import Actor, audit_record
+from clicknback.errors import NotFound, ValidationFailed
+from clicknback.money import quantize
+from merchants.errors import MerchantNameTaken
+from merchants.models import Merchant
+
+MAX_DEFAULT_PERCENTAGE = Decimal("20")
+
+
+def merchant_lock(*, merchant_id: uuid.UUID | str) -> Merchant:
+    """Lock the merchant row for the caller's transaction; 404 when unknown."""
+    try:
+        return Merchant.objects.select_for_update().get(pk=merchant_id)
+    except (Merchant.DoesNotExist, ValueError, DjangoValidationError):
+        raise NotFound("merchant", merchant_id) from None
+
+
+def merchant_create(*, name: str, default_cashback_percentage: Decimal, active: bool = True, actor: Actor) -> Merchant:
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise ValidationFailed("name must be 1 to 255 characters.", field="name", reason="Must be 1 to 255 characters.")
+    if not Decimal("0") <= default_cashback_percentage <= MAX_DEFAULT_PERCENTAGE:
+        raise ValidationFailed(
+            "default_cashback_percentage must be between 0 and 20.",
+            field="default_cashback_percentage",
+            reason="Must be between 0.00 and 20.00.",
+        )
+    with transaction.atomic():
+        merchant = Merchant(name=name, default_cashback_percentage=quantize(default_cashback_percentage), active=active)
+        try:
+            with transaction.atomic():
+                merchant.save(force_insert=True)
+        except IntegrityError:
+            # The only unique rule is the case-insensitive name index.
+            raise MerchantNameTaken(name) from None
+        audit_record(
+            actor=actor,
+            action="merchant.created",
+            resource_type="merchant",
+            resource_id=merchant.pk,
+            details={
+                "name": merchant.name,
+                "default_cashback_percentage": f"{merchant.default_cashback_percentage:.2f}",
+                "active": merchant.active,
+            },
+        )
+    return merchant
+
+
+def merchant_set_active(*, merchant_id: uuid.UUID | str, active: bool, actor: Actor) -> Merchant:
+    """Activate or deactivate; setting the current status again changes nothing (no audit row).
+
+    A deactivated merchant keeps its offers and history; its offers simply stop being
+    listed as active and it can take no purchases.
+    """
+    with transaction.atomic():
+        merchant = merchant_lock(merchant_id=merchant_id)
+        if merchant.active == active:
+            return merchant
+        merchant.active = active
+        merchant.save(update_fields=["active", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="merchant.activated" if active else "merchant.deactivated",
+            resource_type="merchant",
+            resource_id=merchant.pk,
+            details={"name": merchant.name},
+        )
+    return merchant
