@@ -152,7 +152,8 @@ def payout_process(
     """Move a payout along requested → processing → completed | failed (the one door).
 
     ``completed``: paid += amount (available was already debited at request time).
-    ``failed``: available += amount (the refund). Anything not in
+    ``failed``: the amount is refunded — first to any owed clawback, the rest to
+    available. Anything not in
     ``ALLOWED_TRANSITIONS`` → 409 INVALID_PAYOUT_TRANSITION and nothing changes, so a
     payout completes or fails exactly once even when two admins race.
     """
@@ -184,9 +185,12 @@ def payout_process(
             )
             payout.processed_at = now
         elif status == PayoutStatus.FAILED:
+            # The refund first settles any clawback debt (owed), like confirmed cashback
+            # does; otherwise money owed to the platform could be withdrawn again.
+            settled = min(wallet.owed_balance, payout.amount)
             wallet_post(
                 wallet=wallet,
-                movements=[(Bucket.AVAILABLE, payout.amount)],
+                movements=[(Bucket.OWED, -settled), (Bucket.AVAILABLE, payout.amount - settled)],
                 reason="payout_failed",
                 source_type=SOURCE_TYPE,
                 source_id=payout.pk,

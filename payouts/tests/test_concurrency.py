@@ -147,3 +147,58 @@ def test_concurrent_processing_completes_or_fails_a_payout_once(user, admin_user
         assert (wallet.available_balance, wallet.paid_balance) == (Decimal("20.00"), Decimal("30.00"))
     else:
         assert (wallet.available_balance, wallet.paid_balance) == (Decimal("50.00"), Decimal("0.00"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawals_racing_confirmations_and_reversals_leave_every_wallet_reconciled(
+    user, admin_user, client_for, settings
+):
+    # given: available = k × a from confirmed cashback, plus purchases waiting to be
+    # confirmed and confirmed ones about to be reversed, all for the same wallet
+    from django.core.management import call_command
+
+    from clicknback.audit.services import Actor
+    from offers.tests.factories import OfferFactory
+    from purchases.services import purchase_confirm, purchase_reverse
+    from purchases.tests.factories import confirmed, ingest
+    from wallets.reconcile import wallet_reconcile
+
+    settings.PAYOUT_MONTHLY_LIMIT = "1000000.00"
+    offer = OfferFactory(cashback_value=Decimal("10.00"), monthly_cap=Decimal("1000000.00"))
+    k = 7
+    for _ in range(k):
+        confirmed(user, admin_user, offer=offer, amount=Decimal("100.00"))  # 10.00 each
+    to_confirm = [ingest(user, offer=offer, amount=Decimal("100.00")) for _ in range(10)]
+    to_reverse = [confirmed(user, admin_user, offer=offer, amount=Decimal("100.00")) for _ in range(10)]
+    wallet = Wallet.objects.get(user=user)
+    assert wallet.available_balance == Decimal("170.00")
+    actor = Actor.admin(admin_user)
+    jobs = [("confirm", p.pk) for p in to_confirm] + [("reverse", p.pk) for p in to_reverse]
+    jobs += [("withdraw", None)] * (RACE_THREADS - len(jobs))
+    body = {"amount": "10.00", "method": "card", "details": {"card_token": "tok_visa_4242"}}
+
+    def work(index):
+        kind, purchase_id = jobs[index]
+        if kind == "confirm":
+            purchase_confirm(purchase_id=purchase_id, actor=actor)
+            return "confirmed"
+        if kind == "reverse":
+            purchase_reverse(purchase_id=purchase_id, actor=actor)
+            return "reversed"
+        return _outcome(client_for(user).post("/api/v1/users/payouts", body, format="json"))
+
+    # when
+    results = run_together(len(jobs), work)
+    # then
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    counts = Counter(results)
+    assert counts["confirmed"] == 10 and counts["reversed"] == 10
+    withdrawn = counts[(201, None)]
+    assert withdrawn + counts[(409, "INSUFFICIENT_BALANCE")] == len(jobs) - 20
+    assert Payout.objects.filter(user=user).count() == withdrawn
+    wallet = _assert_wallet_matches_ledger(user)
+    # 17 × 10.00 earned and kept, 10 × 10.00 reversed: available − owed = 170 + 100 − 100 − withdrawn
+    assert wallet.available_balance - wallet.owed_balance == Decimal("170.00") - withdrawn * Decimal("10.00")
+    assert min(wallet.available_balance, wallet.owed_balance, wallet.pending_balance) >= Decimal("0.00")
+    assert wallet_reconcile() == []
+    call_command("reconcile_wallets")
