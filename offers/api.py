@@ -1,0 +1,157 @@
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clicknback.api.pagination import OffsetLimitPagination
+from clicknback.api.permissions import IsAdmin
+from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
+from clicknback.audit.params import parse_choice_param, parse_date_param, parse_uuid_param
+from clicknback.audit.services import Actor
+from clicknback.errors import Forbidden, NotFound, ValidationFailed
+from offers import selectors, services
+from offers.models import OfferStatus
+from offers.serializers import (
+    OfferCreateInputSerializer,
+    OfferOutputSerializer,
+    OfferStatusInputSerializer,
+    OfferStatusOutputSerializer,
+)
+
+
+def _offer_uuid(offer_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(offer_id))
+    except ValueError:
+        raise NotFound("offer", offer_id) from None
+
+
+OFFER_LIST_PARAMETERS = [
+    OpenApiParameter("status", str, enum=OfferStatus.values),
+    OpenApiParameter("merchant_id", OpenApiTypes.UUID),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Offers ending on or after this date"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Offers starting on or before this date"),
+]
+
+
+class OfferListCreateApi(ListAPIView):
+    pagination_class = OffsetLimitPagination
+    serializer_class = OfferOutputSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAdmin()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        params = self.request.query_params
+        status_value = parse_choice_param(params, "status", OfferStatus.values)
+        merchant_id = parse_uuid_param(params, "merchant_id")
+        date_from = parse_date_param(params, "date_from")
+        date_to = parse_date_param(params, "date_to")
+        if date_from and date_to and date_from > date_to:
+            raise ValidationFailed(
+                "date_from must not be after date_to.", field="date_from", reason="Must not be after date_to."
+            )
+        return selectors.offer_list(
+            status=status_value,
+            merchant_id=merchant_id,
+            date_from=date_from,
+            date_to=date_to,
+            visible_only=not self.request.user.is_admin,
+        )
+
+    @extend_schema(
+        operation_id="offers_list",
+        tags=["offers"],
+        description="Admins see every offer; other users see active offers of active merchants.",
+        parameters=OFFER_LIST_PARAMETERS,
+        responses={200: OfferOutputSerializer(many=True), **errors(AUTH_ERRORS, VALIDATION)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="offers_create",
+        tags=["offers"],
+        request=OfferCreateInputSerializer,
+        responses={
+            201: OfferOutputSerializer,
+            **errors(
+                ADMIN_ERRORS,
+                NOT_FOUND,
+                _409="ACTIVE_OFFER_ALREADY_EXISTS",
+            ),
+            422: error("VALIDATION_ERROR or MERCHANT_NOT_ACTIVE"),
+        },
+    )
+    def post(self, request):
+        data = OfferCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_create(**data.validated_data, actor=Actor.of(request.user))
+        return Response(OfferOutputSerializer(offer).data, status=status.HTTP_201_CREATED)
+
+
+class OfferActiveListApi(ListAPIView):
+    pagination_class = OffsetLimitPagination
+    serializer_class = OfferOutputSerializer
+
+    def get_queryset(self):
+        return selectors.offer_list_active(on_date=services.utc_today())
+
+    @extend_schema(
+        operation_id="offers_active",
+        tags=["offers"],
+        description="Active offers of active merchants valid today (UTC).",
+        responses={200: OfferOutputSerializer(many=True), **errors(AUTH_ERRORS, VALIDATION)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class OfferDetailApi(APIView):
+    @extend_schema(
+        operation_id="offers_get",
+        tags=["offers"],
+        responses={
+            200: OfferOutputSerializer,
+            **errors(AUTH_ERRORS, NOT_FOUND),
+            403: error("FORBIDDEN: inactive offer or inactive merchant (non-admins)"),
+        },
+    )
+    def get(self, request, offer_id):
+        offer = selectors.offer_get(offer_id=_offer_uuid(offer_id))
+        if not request.user.is_admin:
+            if offer.status != OfferStatus.ACTIVE:
+                raise Forbidden("This offer is not active.", reason="offer_inactive")
+            if not offer.merchant.active:
+                raise Forbidden("This offer's merchant is not active.", reason="merchant_inactive")
+        return Response(OfferOutputSerializer(offer).data)
+
+
+class OfferStatusApi(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        operation_id="offers_set_status",
+        tags=["offers"],
+        request=OfferStatusInputSerializer,
+        responses={
+            200: OfferStatusOutputSerializer,
+            **errors(ADMIN_ERRORS, NOT_FOUND, VALIDATION, _409="ACTIVE_OFFER_ALREADY_EXISTS"),
+        },
+    )
+    def patch(self, request, offer_id):
+        offer_uuid = _offer_uuid(offer_id)
+        selectors.offer_get(offer_id=offer_uuid)  # 404 before 422 for an unknown offer
+        data = OfferStatusInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        offer = services.offer_set_status(
+            offer_id=offer_uuid, status=data.validated_data["status"], actor=Actor.of(request.user)
+        )
+        return Response(OfferStatusOutputSerializer({"id": offer.pk, "status": offer.status}).data)

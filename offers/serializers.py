@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from clicknback.api.fields import MoneyField, MoneyOutputField
+from offers.models import CashbackType, Offer, OfferStatus
+
+
+class OfferCreateInputSerializer(serializers.Serializer):
+    merchant_id = serializers.UUIDField()
+    cashback_type = serializers.ChoiceField(choices=CashbackType.values)
+    cashback_value = MoneyField()
+    start_date = serializers.DateField()
+    end_date = serializers.DateField()
+    monthly_cap = MoneyField()
+
+
+class OfferOutputSerializer(serializers.ModelSerializer):
+    merchant_id = serializers.UUIDField(read_only=True)
+    merchant_name = serializers.CharField(source="merchant.name", read_only=True)
+    cashback_value = MoneyOutputField()
+    monthly_cap = MoneyOutputField()
+    monthly_cap_per_user = MoneyOutputField(source="monthly_cap", help_text="Same as monthly_cap (older clients).")
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "merchant_id",
+            "merchant_name",
+            "cashback_type",
+            "cashback_value",
+            "monthly_cap",
+            "monthly_cap_per_user",
+            "start_date",
+            "end_date",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OfferStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OfferStatus.values)
+
+
+class OfferStatusOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=OfferStatus.values)
