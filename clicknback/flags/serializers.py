@@ -1,0 +1,24 @@
+from rest_framework import serializers
+
+from clicknback.flags.models import FeatureFlag, ScopeType
+
+
+class FeatureFlagSetInputSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    scope_type = serializers.ChoiceField(choices=ScopeType.values, default=ScopeType.GLOBAL)
+    scope_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Omitted: the current description is kept."
+    )
+
+
+class FeatureFlagOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FeatureFlag
+        fields = ["id", "key", "enabled", "scope_type", "scope_id", "description", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class FeatureFlagEvaluationOutputSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    enabled = serializers.BooleanField()

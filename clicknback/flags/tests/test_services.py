@@ -1,0 +1,63 @@
+import threading
+import uuid
+
+import pytest
+from django.db import IntegrityError, connection
+
+from clicknback.audit.services import SYSTEM
+from clicknback.flags.models import FeatureFlag, ScopeType
+from clicknback.flags.services import flag_evaluate, flag_set
+
+
+@pytest.mark.django_db
+def test_evaluate_keeps_its_signature_and_fail_open_default():
+    # when / then
+    assert flag_evaluate(key="nothing_here") is True
+    assert flag_evaluate(key="nothing_here", scope_type=ScopeType.USER, scope_id=uuid.uuid4()) is True
+
+
+@pytest.mark.django_db
+def test_database_allows_one_global_flag_per_key():
+    # given
+    FeatureFlag.objects.create(key="dup", enabled=True)
+    # when / then
+    with pytest.raises(IntegrityError):
+        FeatureFlag.objects.create(key="dup", enabled=False)
+
+
+@pytest.mark.django_db
+def test_flag_set_with_description_none_keeps_it_and_empty_string_clears_it():
+    # given
+    flag_set(key="f", enabled=True, description="first", actor=SYSTEM)
+    # when
+    kept = flag_set(key="f", enabled=False, actor=SYSTEM)
+    cleared = flag_set(key="f", enabled=False, description="", actor=SYSTEM)
+    # then
+    assert kept.description == "first"
+    assert cleared.description == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_puts_of_one_new_flag_create_a_single_row():
+    # given
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker(enabled):
+        try:
+            barrier.wait()
+            flag_set(key="racy_flag", enabled=enabled, actor=SYSTEM)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i % 2 == 0,)) for i in range(4)]
+    # when
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert errors == []
+    assert FeatureFlag.objects.filter(key="racy_flag").count() == 1
