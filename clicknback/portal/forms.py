@@ -1,0 +1,89 @@
+"""Wallet page forms. They check shape only; business rules live in the services."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from clicknback.money import parse_amount
+from payouts.models import PayoutMethod
+
+
+class DescribedErrorsMixin:
+    """Points each invalid input at its error text (``aria-describedby``), so screen
+    readers announce the message with the field; Django already sets ``aria-invalid``."""
+
+    def describe_errors(self) -> None:
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_error"
+
+
+class WalletSignInForm(DescribedErrorsMixin, AuthenticationForm):
+    """Email + password; Django's ModelBackend refuses inactive accounts."""
+
+    username = forms.EmailField(
+        label="Email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        "invalid_login": "That email and password do not match an active account.",
+        "inactive": "That email and password do not match an active account.",
+    }
+
+    def clean_username(self) -> str:
+        # Emails are stored in lower case (users.User has a CHECK constraint on it).
+        return self.cleaned_data["username"].strip().lower()
+
+
+class WithdrawalForm(DescribedErrorsMixin, forms.Form):
+    """The fields of ``POST /users/payouts``; IBAN checksum, balance and policy are the
+    payout service's job, and its errors are attached back to these fields."""
+
+    amount = forms.CharField(
+        label="Amount (€)",
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "25.00"}),
+    )
+    method = forms.ChoiceField(
+        label="Pay me by",
+        choices=PayoutMethod.choices,
+        initial=PayoutMethod.BANK_TRANSFER,
+        widget=forms.RadioSelect,
+    )
+    iban = forms.CharField(
+        label="IBAN",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "placeholder": "DE89 3704 ..."}),
+    )
+    account_holder = forms.CharField(
+        label="Account holder",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    card_token = forms.CharField(
+        label="Card token",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_amount(self):
+        try:
+            return parse_amount(self.cleaned_data["amount"].replace(",", ".").replace("€", "").strip())
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="amount") from None
+
+    def payout_details(self) -> dict[str, str]:
+        """The ``details`` object for the chosen method, as the API would receive it."""
+        data = self.cleaned_data
+        if data["method"] == PayoutMethod.CARD:
+            return {"card_token": data.get("card_token", "")}
+        return {"iban": data.get("iban", ""), "account_holder": data.get("account_holder", "")}
