@@ -44,6 +44,11 @@ class ServiceForm(forms.ModelForm):
             domain_error_to_form(self, exc)
         else:
             self.instance = obj
+            # Model validation runs after clean(): let it see what the service stored
+            # (e.g. the normalised email), not the raw input.
+            for name in list(cleaned):
+                if name in self._meta.fields and hasattr(obj, name):
+                    cleaned[name] = getattr(obj, name)
         return cleaned
 
 
