@@ -1,0 +1,566 @@
+"""A Hypothesis state machine over the money services, checked against a model.
+
+Rules drive the real services in random interleavings: ingest (and replay the same
+``external_id``, by the owner and by someone else), confirm, reject, reverse (pending
+and confirmed, so clawbacks create ``owed``), request a payout, process it to
+processing / completed / failed, flip the ``purchase_auto_confirm`` and
+``purchase_confirmation_job`` flags at every scope, let time pass, and run the
+confirmation job — including a worker that dies after claiming and a task that is
+delivered twice.
+
+A plain-Python model predicts every outcome (which call succeeds, which domain error
+it raises, the exact cashback after rounding and the monthly cap, which purchases the
+job may claim) and every balance. After every step the invariants are checked against
+the database:
+
+* no balance is negative;
+* each wallet equals the sum of its ledger entries, and equals the model, to the cent;
+* each purchase is resolved at most once (one confirmation or rejection, one reversal:
+  counted in the audit log and the ledger), and its status is the model's;
+* conservation: everything ever credited as cashback is pending, available, paid, in a
+  payout in flight, or reversed, minus what is still owed —
+  ``credited = pending + available + paid + in_flight + reversed − owed``.
+
+Deterministic in CI (``derandomize``); ``SM_EXAMPLES`` and ``SM_STEPS`` make it larger
+(``make test-deep``).
+"""
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Q, Sum
+from django.test import override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
+
+from clicknback.money import ZERO, quantize
+from tests.conftest import record
+
+EXAMPLES = int(os.environ.get("SM_EXAMPLES", "20"))
+STEPS = int(os.environ.get("SM_STEPS", "35"))
+MAX_ATTEMPTS = 2
+CLAIM_SECONDS = 120
+INTERVAL_SECONDS = 60
+PAYOUT_MIN = Decimal("5.00")
+PAYOUT_LIMIT = Decimal("60.00")
+IBAN = "DE89370400440532013000"
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("1500.00"), places=2)
+payout_amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("80.00"), places=2)
+
+STATS = {"examples": 0, "steps": 0, "calls": {}}
+
+
+@dataclass
+class ModelPurchase:
+    id: uuid.UUID
+    external_id: str
+    user: int
+    offer: int
+    amount: Decimal
+    cashback: Decimal
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    claimed_until: dt.datetime | None = None
+    token: uuid.UUID | None = None
+
+
+@dataclass
+class ModelPayout:
+    id: uuid.UUID
+    user: int
+    amount: Decimal
+    status: str = "requested"
+
+
+@dataclass
+class ModelWallet:
+    pending: Decimal = ZERO
+    available: Decimal = ZERO
+    paid: Decimal = ZERO
+    owed: Decimal = ZERO
+
+
+@dataclass
+class Flags:
+    job: bool | None = None
+    auto_global: bool | None = None
+    auto_users: dict = field(default_factory=dict)
+    auto_merchants: dict = field(default_factory=dict)
+
+    def job_on(self) -> bool:
+        return True if self.job is None else self.job
+
+    def allows(self, user_id, merchant_id) -> bool:
+        default = True if self.auto_global is None else self.auto_global
+        return self.auto_users.get(user_id, default) and self.auto_merchants.get(merchant_id, default)
+
+
+def _count(name: str) -> None:
+    STATS["calls"][name] = STATS["calls"].get(name, 0) + 1
+
+
+class MoneyMachine(RuleBasedStateMachine):
+    purchases = Bundle("purchases")
+    payouts = Bundle("payouts")
+
+    def __init__(self):
+        super().__init__()
+        from clicknback.audit.services import Actor
+        from clicknback.flags.models import FeatureFlag
+        from offers.models import CashbackType
+        from offers.tests.factories import OfferFactory
+        from users.tests.factories import AdminFactory, UserFactory
+
+        STATS["examples"] += 1
+        FeatureFlag.objects.all().delete()  # every example starts from the defaults
+        self.admin = AdminFactory()
+        self.actor = Actor.admin(self.admin)
+        self.users = [UserFactory(), UserFactory()]
+        self.offers = [
+            OfferFactory(cashback_value=Decimal("5.00"), monthly_cap=Decimal("50.00")),
+            OfferFactory(
+                cashback_type=CashbackType.FIXED, cashback_value=Decimal("3.00"), monthly_cap=Decimal("20.00")
+            ),
+            OfferFactory(cashback_value=Decimal("2.50"), monthly_cap=Decimal("500.00")),  # the bank never matches
+        ]
+        self.bad_merchant_id = self.offers[2].merchant_id
+        self._settings = override_settings(
+            REJECTION_MERCHANT_IDS=[str(self.bad_merchant_id)],
+            PURCHASE_MAX_VERIFICATION_ATTEMPTS=MAX_ATTEMPTS,
+            PURCHASE_CLAIM_SECONDS=CLAIM_SECONDS,
+            PURCHASE_CONFIRMATION_INTERVAL_SECONDS=INTERVAL_SECONDS,
+            PAYOUT_MIN_AMOUNT=str(PAYOUT_MIN),
+            PAYOUT_MONTHLY_LIMIT=str(PAYOUT_LIMIT),
+        )
+        self._settings.enable()
+        from django.utils import timezone
+
+        self.clock = timezone.now() + dt.timedelta(seconds=1)
+        self.model_purchases: dict[uuid.UUID, ModelPurchase] = {}
+        self.model_payouts: dict[uuid.UUID, ModelPayout] = {}
+        self.wallets = [ModelWallet(), ModelWallet()]
+        self.flags = Flags()
+        self.sequence = 0
+
+    def teardown(self):
+        self._settings.disable()
+
+    # --- helpers --------------------------------------------------------------
+
+    def _expect_error(self, error_class, call):
+        try:
+            call()
+        except error_class as exc:
+            return exc
+        raise AssertionError(f"expected {error_class.__name__}")
+
+    def _cashback_for(self, offer_index: int, user_index: int, amount: Decimal) -> Decimal:
+        offer = self.offers[offer_index]
+        if offer.cashback_type == "fixed":
+            raw = quantize(offer.cashback_value)
+        else:
+            raw = quantize(amount * offer.cashback_value / Decimal(100))
+        earned = sum(
+            (
+                p.cashback
+                for p in self.model_purchases.values()
+                if p.user == user_index and p.offer == offer_index and p.status in ("pending", "confirmed")
+            ),
+            ZERO,
+        )
+        return quantize(max(ZERO, min(raw, offer.monthly_cap - earned)))
+
+    def _apply_confirm(self, purchase: ModelPurchase) -> None:
+        wallet = self.wallets[purchase.user]
+        settled = min(wallet.owed, purchase.cashback)
+        wallet.pending -= purchase.cashback
+        wallet.owed -= settled
+        wallet.available += purchase.cashback - settled
+        purchase.status = "confirmed"
+        purchase.claimed_until = purchase.token = purchase.next_attempt_at = None
+
+    def _apply_reject(self, purchase: ModelPurchase) -> None:
+        self.wallets[purchase.user].pending -= purchase.cashback
+        purchase.status = "rejected"
+        purchase.claimed_until = purchase.token = purchase.next_attempt_at = None
+
+    # --- purchases ------------------------------------------------------------
+
+    @rule(target=purchases, user=st.integers(0, 1), offer=st.integers(0, 2), amount=amounts)
+    def ingest(self, user, offer, amount):
+        from purchases.services import purchase_ingest
+
+        _count("ingest")
+        self.sequence += 1
+        external_id = f"sm-{uuid.uuid4().hex}"
+        expected = self._cashback_for(offer, user, amount)
+        purchase = purchase_ingest(
+            caller=self.users[user],
+            external_id=external_id,
+            user_id=self.users[user].pk,
+            merchant_id=self.offers[offer].merchant_id,
+            amount=amount,
+            currency="eur",
+        )
+        assert purchase.status == "pending"
+        assert purchase.cashback.amount == expected, (purchase.cashback.amount, expected)
+        self.model_purchases[purchase.pk] = ModelPurchase(
+            id=purchase.pk,
+            external_id=external_id,
+            user=user,
+            offer=offer,
+            amount=amount,
+            cashback=expected,
+            next_attempt_at=purchase.next_attempt_at,
+        )
+        self.wallets[user].pending += expected
+        return purchase.pk
+
+    @initialize(target=purchases, user=st.integers(0, 1), offer=st.integers(0, 2), amount=amounts)
+    def first_purchase(self, user, offer, amount):
+        return self.ingest(user, offer, amount)
+
+    @initialize(target=purchases, offer=st.integers(0, 2), amount=amounts)
+    def second_purchase(self, offer, amount):
+        return self.ingest(1, offer, amount)
+
+    @rule(purchase=purchases, by_owner=st.booleans(), amount=amounts)
+    def replay_ingestion(self, purchase, by_owner, amount):
+        from purchases.errors import DuplicatePurchase
+        from purchases.services import purchase_ingest
+
+        _count("replay")
+        model = self.model_purchases[purchase]
+        caller = self.users[model.user if by_owner else 1 - model.user]
+        exc = self._expect_error(
+            DuplicatePurchase,
+            lambda: purchase_ingest(
+                caller=caller,
+                external_id=model.external_id,
+                user_id=caller.pk,
+                merchant_id=self.offers[model.offer].merchant_id,
+                amount=amount,
+                currency="EUR",
+            ),
+        )
+        assert exc.details["previously_processed_amount"] == f"{model.amount:.2f}"
+        assert ("purchase_id" in exc.details) == by_owner
+
+    @rule(purchase=purchases)
+    def confirm_by_admin(self, purchase):
+        from purchases.errors import PurchaseNotPending
+        from purchases.services import purchase_confirm
+
+        _count("confirm")
+        model = self.model_purchases[purchase]
+        if model.status != "pending":
+            exc = self._expect_error(
+                PurchaseNotPending, lambda: purchase_confirm(purchase_id=purchase, actor=self.actor)
+            )
+            assert exc.details["current_status"] == model.status
+            return
+        purchase_confirm(purchase_id=purchase, actor=self.actor)
+        self._apply_confirm(model)
+
+    @rule(purchase=purchases)
+    def reject(self, purchase):
+        from purchases.errors import PurchaseNotPending
+        from purchases.services import purchase_reject
+
+        _count("reject")
+        model = self.model_purchases[purchase]
+        if model.status != "pending":
+            self._expect_error(
+                PurchaseNotPending, lambda: purchase_reject(purchase_id=purchase, reason="no match", actor=self.actor)
+            )
+            return
+        purchase_reject(purchase_id=purchase, reason="no match", actor=self.actor)
+        self._apply_reject(model)
+
+    @rule(purchase=purchases)
+    def reverse(self, purchase):
+        from purchases.errors import PurchaseAlreadyReversed, PurchaseNotReversible
+        from purchases.services import purchase_reverse
+
+        _count("reverse")
+        model = self.model_purchases[purchase]
+        call = lambda: purchase_reverse(purchase_id=purchase, actor=self.actor)  # noqa: E731
+        if model.status == "reversed":
+            self._expect_error(PurchaseAlreadyReversed, call)
+            return
+        if model.status == "rejected":
+            self._expect_error(PurchaseNotReversible, call)
+            return
+        result = call()
+        assert result.status == "reversed"
+        wallet = self.wallets[model.user]
+        if model.status == "pending":
+            wallet.pending -= model.cashback
+        else:
+            taken = min(wallet.available, model.cashback)
+            wallet.available -= taken
+            wallet.owed += model.cashback - taken
+        model.status = "reversed"
+        model.claimed_until = model.token = model.next_attempt_at = None
+
+    # --- the confirmation job -----------------------------------------------
+
+    @rule(seconds=st.sampled_from([30, 61, 121, 300]))
+    def time_passes(self, seconds):
+        _count("time_passes")
+        self.clock += dt.timedelta(seconds=seconds)
+
+    @rule(
+        flag=st.sampled_from(["job", "auto_global", "auto_user", "auto_merchant"]),
+        index=st.integers(0, 2),
+        enabled=st.booleans(),
+    )
+    def flip_flag(self, flag, index, enabled):
+        from clicknback.flags.services import flag_set
+
+        _count("flip_flag")
+        if flag == "job":
+            flag_set(key="purchase_confirmation_job", enabled=enabled, actor=self.actor)
+            self.flags.job = enabled
+        elif flag == "auto_global":
+            flag_set(key="purchase_auto_confirm", enabled=enabled, actor=self.actor)
+            self.flags.auto_global = enabled
+        elif flag == "auto_user":
+            user_id = self.users[index % 2].pk
+            flag_set(key="purchase_auto_confirm", enabled=enabled, scope_type="user", scope_id=user_id,
+                     actor=self.actor)  # fmt: skip
+            self.flags.auto_users[user_id] = enabled
+        else:
+            merchant_id = self.offers[index].merchant_id
+            flag_set(key="purchase_auto_confirm", enabled=enabled, scope_type="merchant", scope_id=merchant_id,
+                     actor=self.actor)  # fmt: skip
+            self.flags.auto_merchants[merchant_id] = enabled
+
+    def _claimable(self) -> set[uuid.UUID]:
+        if not self.flags.job_on():
+            return set()
+        return {
+            p.id
+            for p in self.model_purchases.values()
+            if p.status == "pending"
+            and (p.next_attempt_at is None or p.next_attempt_at <= self.clock)
+            and (p.claimed_until is None or p.claimed_until <= self.clock)
+            and self.flags.allows(self.users[p.user].pk, self.offers[p.offer].merchant_id)
+        }
+
+    @rule(worker_dies=st.booleans(), delivered_twice=st.booleans())
+    def run_confirmation_job(self, worker_dies, delivered_twice):
+        from purchases.confirmation import Outcome, purchase_claim_due, purchase_verify
+
+        _count("job_worker_dies" if worker_dies else "job")
+        expected = self._claimable()
+        claims = [c for c in purchase_claim_due(limit=10_000, now=self.clock) if c.purchase_id in self.model_purchases]
+        assert {c.purchase_id for c in claims} == expected
+        for claim in claims:
+            model = self.model_purchases[claim.purchase_id]
+            model.claimed_until = self.clock + dt.timedelta(seconds=CLAIM_SECONDS)
+            model.token = claim.token
+        if worker_dies:
+            return  # the claims are leases: they expire and the purchases are claimed again
+        for claim in claims:
+            model = self.model_purchases[claim.purchase_id]
+            outcome = purchase_verify(purchase_id=claim.purchase_id, claim_token=claim.token, now=self.clock)
+            model.attempts += 1
+            if self.offers[model.offer].merchant_id != self.bad_merchant_id:
+                assert outcome == Outcome.CONFIRMED
+                self._apply_confirm(model)
+            elif model.attempts >= MAX_ATTEMPTS:
+                assert outcome == Outcome.REJECTED
+                self._apply_reject(model)
+            else:
+                assert outcome == Outcome.RETRY
+                model.claimed_until = model.token = None
+                model.next_attempt_at = self.clock + dt.timedelta(seconds=INTERVAL_SECONDS)
+            if delivered_twice:
+                again = purchase_verify(purchase_id=claim.purchase_id, claim_token=claim.token, now=self.clock)
+                assert again == Outcome.SKIPPED
+
+    # --- payouts --------------------------------------------------------------
+
+    @rule(target=payouts, user=st.integers(0, 1), amount=payout_amounts, card=st.booleans())
+    def request_payout(self, user, amount, card):
+        from payouts.errors import InsufficientBalance, PayoutPolicyViolation
+        from payouts.services import payout_request
+
+        _count("payout_request")
+        method, details = ("card", {"card_token": "tok_4242"}) if card else (
+            "bank_transfer", {"iban": IBAN, "account_holder": "A. Holder"})  # fmt: skip
+        call = lambda: payout_request(user=self.users[user], amount=amount, method=method, details=details)  # noqa: E731
+        used = sum((p.amount for p in self.model_payouts.values() if p.user == user and p.status != "failed"), ZERO)
+        remaining = max(PAYOUT_LIMIT - used, ZERO)
+        if amount < PAYOUT_MIN or amount > remaining:
+            self._expect_error(PayoutPolicyViolation, call)
+            return multiple()
+        if self.wallets[user].available < amount:
+            self._expect_error(InsufficientBalance, call)
+            return multiple()
+        payout = call()
+        assert payout.status == "requested"
+        self.wallets[user].available -= amount
+        self.model_payouts[payout.pk] = ModelPayout(id=payout.pk, user=user, amount=amount)
+        return payout.pk
+
+    @rule(payout=payouts, status=st.sampled_from(["processing", "completed", "failed"]))
+    def process_payout(self, payout, status):
+        from payouts.errors import InvalidPayoutTransition
+        from payouts.services import payout_process
+
+        _count("payout_process")
+        model = self.model_payouts[payout]
+        allowed = {"requested": {"processing", "completed", "failed"}, "processing": {"completed", "failed"}}
+        call = lambda: payout_process(payout_id=payout, status=status, actor=self.actor)  # noqa: E731
+        if status not in allowed.get(model.status, set()):
+            self._expect_error(InvalidPayoutTransition, call)
+            return
+        call()
+        model.status = status
+        if status == "completed":
+            self.wallets[model.user].paid += model.amount
+        elif status == "failed":
+            self.wallets[model.user].available += model.amount
+
+    @rule(payout=consumes(payouts))
+    def forget_payout(self, payout):
+        """Keeps the bundle small so processing hits live payouts more often."""
+
+    # --- invariants -------------------------------------------------------------
+
+    @invariant()
+    def wallets_are_non_negative_match_their_ledger_and_the_model_and_conserve_money(self):
+        from payouts.models import Payout
+        from purchases.models import CashbackTransaction
+        from wallets.models import LedgerEntry, Wallet
+        from wallets.services import BALANCE_FIELDS
+
+        STATS["steps"] += 1
+        user_ids = [user.pk for user in self.users]
+        fields = list(BALANCE_FIELDS.values())
+        wallets = {
+            row["user_id"]: row for row in Wallet.objects.filter(user_id__in=user_ids).values("id", "user_id", *fields)
+        }
+        ledger: dict = {}
+        for wallet_id, bucket, total in (
+            LedgerEntry.objects.filter(wallet__user_id__in=user_ids)
+            .values("wallet_id", "bucket")
+            .annotate(total=Sum("amount"))
+            .values_list("wallet_id", "bucket", "total")
+        ):
+            ledger[(wallet_id, BALANCE_FIELDS[bucket])] = total
+        cashback = {
+            row["user_id"]: row
+            for row in CashbackTransaction.objects.filter(user_id__in=user_ids)
+            .values("user_id")
+            .annotate(credited=Sum("amount"), reversed=Sum("amount", filter=Q(status="reversed")))
+        }
+        in_flight = dict(
+            Payout.objects.filter(user_id__in=user_ids, status__in=["requested", "processing"])
+            .values("user_id")
+            .annotate(total=Sum("amount"))
+            .values_list("user_id", "total")
+        )
+        for index, user_id in enumerate(user_ids):
+            row = wallets.get(user_id)
+            balances = {name: (row[name] if row else ZERO) for name in fields}
+            # no balance is negative
+            assert all(value >= ZERO for value in balances.values()), balances
+            # the cached balances equal the append-only ledger
+            if row:
+                assert {name: ledger.get((row["id"], name), ZERO) for name in fields} == balances
+            # and equal the model, to the cent
+            model = self.wallets[index]
+            assert balances == {
+                "pending_balance": model.pending,
+                "available_balance": model.available,
+                "paid_balance": model.paid,
+                "owed_balance": model.owed,
+            }, (balances, model)
+            # conservation: credited = pending + available + paid + in flight + reversed - owed
+            credited = (cashback.get(user_id) or {}).get("credited") or ZERO
+            reversed_ = (cashback.get(user_id) or {}).get("reversed") or ZERO
+            accounted = (
+                balances["pending_balance"]
+                + balances["available_balance"]
+                + balances["paid_balance"]
+                + (in_flight.get(user_id) or ZERO)
+                + reversed_
+                - balances["owed_balance"]
+            )
+            assert credited == accounted, (credited, accounted, balances, in_flight, reversed_)
+
+    @invariant()
+    def each_purchase_is_resolved_at_most_once_and_matches_the_model(self):
+        from clicknback.audit.models import AuditLog
+        from purchases.models import Purchase
+        from wallets.models import LedgerEntry
+
+        if not self.model_purchases:
+            return
+        ids = list(self.model_purchases)
+        statuses = dict(Purchase.objects.filter(pk__in=ids).values_list("pk", "status"))
+        assert statuses == {pk: p.status for pk, p in self.model_purchases.items()}
+        audits = (
+            AuditLog.objects.filter(resource_type="purchase", resource_id__in=[str(pk) for pk in ids])
+            .values("resource_id")
+            .annotate(
+                resolved=Count("id", filter=Q(action__in=["purchase.confirmed", "purchase.rejected"])),
+                reversed=Count("id", filter=Q(action="purchase.reversed")),
+            )
+        )
+        for row in audits:
+            assert row["resolved"] <= 1 and row["reversed"] <= 1, row
+        ledger = (
+            LedgerEntry.objects.filter(source_type="purchase", source_id__in=ids)
+            .values("source_id", "reason")
+            .annotate(n=Count("source_id", distinct=False))
+        )
+        per_purchase: dict = {}
+        for row in ledger:
+            key = (row["source_id"], row["reason"])
+            per_purchase[key] = per_purchase.get(key, 0) + 1
+        for (source_id, reason), n in per_purchase.items():
+            if reason in ("cashback_pending", "cashback_rejected"):
+                assert n <= 1, (source_id, reason, n)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_money_services_keep_every_invariant_under_random_interleavings():
+    # given the services, a model, and a deterministic search budget
+    budget = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=STEPS,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+    # when / then: every step's outcome matches the model and every invariant holds
+    run_state_machine_as_test(MoneyMachine, settings=budget)
+    calls = ", ".join(f"{name}×{count}" for name, count in sorted(STATS["calls"].items()))
+    record(
+        "state machine",
+        f"{STATS['examples']} runs × ≤{STEPS} steps = {STATS['steps']} checked states; rules: {calls}",
+    )
+    assert STATS["calls"].get("ingest", 0) > 0
