@@ -25,6 +25,8 @@ urlpatterns = [
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include(api_v1)),
     re_path(r"^api/.*$", api_not_found),
+    # The back-office dashboard and CSV exports (staff only), before the admin's catch-all.
+    path(settings.ADMIN_URL + "dashboard/", include("clicknback.backoffice.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("clicknback.portal.urls")),
 ]
