@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # active/inactive is shared by merchants and offers: one named enum.
+    "ENUM_NAME_OVERRIDES": {"ActivationStatusEnum": "offers.models.OfferStatus"},
 }
 
 # --- I18N / static ----------------------------------------------------------

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from clicknback.api.fields import MoneyField, MoneyOutputField
 from merchants.models import Merchant
+from offers.models import OfferStatus
 
 
 class MerchantCreateInputSerializer(serializers.Serializer):
@@ -22,9 +23,9 @@ class MerchantOutputSerializer(serializers.ModelSerializer):
 
 
 class MerchantStatusInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["active", "inactive"])
+    status = serializers.ChoiceField(choices=OfferStatus.choices)
 
 
 class MerchantStatusOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=["active", "inactive"])
+    status = serializers.ChoiceField(choices=OfferStatus.choices)

@@ -39,9 +39,9 @@ class OfferOutputSerializer(serializers.ModelSerializer):
 
 
 class OfferStatusInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OfferStatus.values)
+    status = serializers.ChoiceField(choices=OfferStatus.choices)
 
 
 class OfferStatusOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=OfferStatus.values)
+    status = serializers.ChoiceField(choices=OfferStatus.choices)

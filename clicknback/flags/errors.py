@@ -18,7 +18,7 @@ class FeatureFlagNotFound(DomainError):
     http_status = 404
     default_message = "No such feature flag."
 
-    def __init__(self, key: str, scope_type: str, scope_id=None):
+    def __init__(self, key: str = "", scope_type: str = "global", scope_id=None):
         scope = scope_type if scope_id is None else f"{scope_type}:{scope_id}"
         super().__init__(
             f"No feature flag {key!r} for scope {scope}.",
