@@ -6,7 +6,7 @@ from users.models import User
 class UserRegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     # Complexity (and the 128-character ceiling) is the service's rule → 400, not 422.
-    password = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=4096)
+    password = serializers.CharField(trim_whitespace=False, allow_blank=True)
 
 
 class UserOutputSerializer(serializers.ModelSerializer):

@@ -9,9 +9,15 @@ from clicknback.errors import ValidationFailed
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def param_str(query_params, name: str) -> str | None:
+def param_str(query_params, name: str, max_length: int = 255) -> str | None:
     raw = query_params.get(name)
-    return None if raw is None or raw.strip() == "" else raw.strip()
+    if raw is None or raw.strip() == "":
+        return None
+    if "\x00" in raw or len(raw) > max_length:
+        raise ValidationFailed(
+            f"{name} is not a valid value.", field=name, reason=f"Must be at most {max_length} printable characters."
+        )
+    return raw.strip()
 
 
 def parse_uuid_param(query_params, name: str) -> uuid.UUID | None:

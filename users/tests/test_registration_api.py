@@ -167,3 +167,11 @@ def test_argon2_is_the_production_password_hasher():
     reload(project)
     assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert project_settings.AUTH_USER_MODEL == "users.User"
+
+
+def test_very_long_password_is_400_not_422(api_client):
+    # when
+    response = api_client.post(URL, {"email": "huge@example.com", "password": "Aa1!" * 2000}, format="json")
+    # then
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "PASSWORD_NOT_COMPLEX_ENOUGH"

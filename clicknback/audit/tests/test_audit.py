@@ -142,3 +142,12 @@ def test_a_failed_state_change_leaves_no_audit_row(admin_client):
     admin_client.post("/api/v1/merchants", {"name": "ONCE", "default_cashback_percentage": "1"}, format="json")
     # then
     assert AuditLog.objects.filter(action="merchant.created").count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", [{"action": "a\x00b"}, {"resource_id": "x" * 300}])
+def test_audit_list_with_unusable_text_filters_is_422_not_500(admin_client, params):
+    # when
+    response = admin_client.get(URL, params)
+    # then
+    assert response.status_code == 422
