@@ -1,0 +1,429 @@
+"""``python -m bench``: seed, measure the stack under load, measure the ceiling, report.
+
+Needs DATABASE_URL and REDIS_URL (``make bench`` sets them to embedded servers when they
+are unset). The bench never touches the database named there: it drops and recreates its
+own database (``--db-name``, default ``clicknback_bench``) on the same server, uses its own
+Celery queue and cache prefix, and binds gunicorn to a free loopback port.
+"""
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SCENARIOS = ["purchase_create", "wallet_get", "wallet_transactions", "offers_active", "payout_create"]
+QUEUE = "clicknback_bench"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="1 repetition, 3 s per measurement (development)")
+    parser.add_argument("--clients", default="16,64", help="concurrent clients, comma-separated (default 16,64)")
+    parser.add_argument("--duration", type=float, help="seconds per measurement (default 10; quick 3)")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement (default 2; quick 1)")
+    parser.add_argument("--repeat", type=int, help="repetitions of each measurement (default 3; quick 1)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="HTTP scenarios to run")
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"], help="gunicorn worker class")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: sync 2*cores+1, gthread cores+1)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
+    parser.add_argument("--drain-workers", default="1,2", help="Celery worker processes for the drain test")
+    parser.add_argument("--backlog", type=int, default=5000, help="pending purchases to drain (default 5000)")
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--merchants", type=int, default=100)
+    parser.add_argument("--purchases", type=int, default=200_000)
+    parser.add_argument("--max-requests", type=int, default=200_000, help="bound on requests per measurement")
+    parser.add_argument("--skip", default="", help="phases to skip: drain,ceiling,http (comma-separated)")
+    parser.add_argument("--profile", default="", help="py-spy record gunicorn during this scenario (16 clients)")
+    parser.add_argument("--db-name", default="clicknback_bench")
+    parser.add_argument("--out", default=str(BASE_DIR / "bench" / "results"), help="results directory")
+    parser.add_argument("--no-write", action="store_true", help="print the table only")
+    args = parser.parse_args(argv)
+    args.duration = args.duration or (3.0 if args.quick else 10.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    args.repeat = args.repeat or (1 if args.quick else 3)
+    cores = os.cpu_count() or 2
+    args.workers = args.workers or (2 * cores + 1 if args.worker_class == "sync" else cores + 1)
+    args.clients = [int(c) for c in args.clients.split(",") if c]
+    args.drain_workers = [int(c) for c in args.drain_workers.split(",") if c]
+    args.scenarios = [s for s in args.scenarios.split(",") if s]
+    args.skip = {s for s in args.skip.split(",") if s}
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return args
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def with_db_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(server_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(with_db_name(server_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def stack_env(bench_url: str) -> dict[str, str]:
+    """The environment of the bench process and of every process it starts."""
+    return {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": "clicknback.settings",
+        "DJANGO_ENV": "development",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "AUTH_THROTTLE_RATE": "off",
+        "ACCESS_TOKEN_LIFETIME_SECONDS": str(6 * 3600),
+        "CELERY_QUEUE": QUEUE,
+        "CACHE_KEY_PREFIX": "clicknback-bench",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def mint_tokens(user_ids: list[str]) -> list[list[str]]:
+    """Access tokens signed like the login endpoint's (claim ``sub`` = user id), no login call."""
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    pairs = []
+    for user_id in user_ids:
+        token = AccessToken()
+        token[api_settings.USER_ID_CLAIM] = user_id
+        pairs.append([user_id, str(token)])
+    return pairs
+
+
+def purge_queue(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = [QUEUE.encode(), *client.scan_iter(match=f"{QUEUE}\x06\x16*")]
+    client.delete(*keys)
+    client.close()
+
+
+# --- phases ------------------------------------------------------------------------------
+
+
+def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
+    from bench import stack
+    from bench.dataset import check_backlog, insert_backlog
+    from bench.stats import spread
+    from clicknback.celery import app  # configured from settings: broker REDIS_URL, queue CELERY_QUEUE
+
+    results = {}
+    for workers in args.drain_workers:
+        worker = stack.celery_worker(env=env, log_dir=log_dir, queue=QUEUE, concurrency=workers)
+        runs = []
+        try:
+            stack.wait_log(worker, "ready.")
+            for rep in range(args.repeat):
+                tag = f"w{workers}r{rep}"
+                inserted = insert_backlog(conn, size=size, count=args.backlog, tag=tag)
+                conn.commit()
+                purge_queue(env["REDIS_URL"])
+                pending_sql = "SELECT count(*) FROM purchases_purchase WHERE status = 'pending' AND external_id LIKE %s"
+                pattern = inserted["prefix"].replace("_", "\\_") + "%"
+                t0 = time.perf_counter()
+                app.send_task("purchases.tasks.dispatch_purchase_confirmations")
+                deadline = t0 + 300
+                remaining = args.backlog
+                while remaining and time.perf_counter() < deadline:
+                    time.sleep(0.05)
+                    remaining = conn.execute(pending_sql, [pattern]).fetchone()[0]
+                    conn.commit()
+                    if not worker.alive():
+                        raise RuntimeError(f"Celery worker exited:\n{worker.log_tail()}")
+                seconds = time.perf_counter() - t0
+                check = check_backlog(conn, prefix=inserted["prefix"])
+                conn.commit()
+                run = {
+                    "seconds": round(seconds, 2),
+                    "per_second": round(args.backlog / seconds, 1),
+                    "left_pending": remaining,
+                    **check,
+                }
+                log(f"drain {args.backlog} with {workers} worker(s): {run['seconds']} s, once: {run['exactly_once']}")
+                runs.append(run)
+        finally:
+            worker.stop()
+            purge_queue(env["REDIS_URL"])
+        results[str(workers)] = {
+            "backlog": args.backlog,
+            "seconds": spread([r["seconds"] for r in runs]),
+            "per_second": spread([r["per_second"] for r in runs]),
+            "exactly_once": all(r["exactly_once"] and not r["left_pending"] for r in runs),
+            "runs": runs,
+        }
+    return results
+
+
+def phase_ceiling(args, env, size) -> dict:
+    from bench.ceiling import render_scripts, run_pgbench
+    from bench.report import summarise
+
+    scripts = render_scripts(users=size.users, merchants=size.merchants)
+    results: dict = {}
+    for name, script in scripts.items():
+        for clients in args.clients:
+            runs = []
+            for _ in range(args.repeat):
+                run = run_pgbench(
+                    database_url=env["DATABASE_URL"],
+                    script=script,
+                    name=name,
+                    clients=clients,
+                    seconds=max(1, round(args.duration)),
+                )
+                log(f"pgbench {name} c={clients}: {run['rps']} tps, p99 {run['p99_ms']} ms")
+                runs.append(run)
+            results.setdefault(name, {})[str(clients)] = summarise(runs)
+    return results
+
+
+def run_loadgen(spec: dict, tmp: Path) -> dict:
+    spec_path = tmp / "spec.json"
+    spec_path.write_text(json.dumps(spec))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen", str(spec_path)],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=spec["duration"] + spec["warmup"] + 120,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
+    from bench import stack
+    from bench.report import summarise
+
+    port = stack.free_port()
+    server = stack.gunicorn(
+        env=env, log_dir=log_dir, port=port, worker_class=args.worker_class, workers=args.workers, threads=args.threads
+    )
+    results: dict = {}
+    payout_offset = 0
+    try:
+        stack.wait_http(f"http://127.0.0.1:{port}/health/ready", process=server)
+        users_path = tmp / "users.json"
+        users_path.write_text(json.dumps(users))
+        for scenario in args.scenarios:
+            for clients in args.clients:
+                runs = []
+                for rep in range(args.repeat):
+                    spec = {
+                        "host": "127.0.0.1",
+                        "port": port,
+                        "scenario": scenario,
+                        "concurrency": clients,
+                        "duration": args.duration,
+                        "warmup": args.warmup,
+                        "max_requests": args.max_requests,
+                        "tag": f"bench-{int(time.time())}-{scenario}-{clients}-{rep}",
+                        "users": users,
+                        "merchants": merchants,
+                        "offset": payout_offset,
+                    }
+                    profiler = None
+                    if args.profile == scenario and clients == args.clients[0] and rep == 0:
+                        profiler = start_profiler(server.proc.pid, log_dir, scenario, args.duration + args.warmup)
+                    run = run_loadgen(spec, tmp)
+                    if profiler is not None:
+                        profiler.wait(timeout=60)
+                    payout_offset += run["issued"]
+                    log(
+                        f"{scenario} c={clients}: {run['rps']} req/s, p50 {run['p50_ms']} p95 {run['p95_ms']} "
+                        f"p99 {run['p99_ms']} ms, errors {run['errors']}"
+                    )
+                    if not server.alive():
+                        raise RuntimeError(f"gunicorn exited:\n{server.log_tail()}")
+                    runs.append(run)
+                results.setdefault(scenario, {})[str(clients)] = summarise(runs)
+    finally:
+        server.stop()
+        purge_queue(env["REDIS_URL"])
+    return results
+
+
+def start_profiler(pid: int, log_dir: Path, scenario: str, seconds: float) -> subprocess.Popen:
+    """py-spy over gunicorn and its workers; writes a flame graph and a raw profile."""
+    out = log_dir / f"profile-{scenario}"
+    log(f"profiling {scenario} into {out}.svg / {out}.txt")
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
+            "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--output", f"{out}.txt",
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def reconcile(env) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "reconcile_wallets"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    output = (proc.stdout + proc.stderr).strip().splitlines()
+    return {"passed": proc.returncode == 0, "exit_code": proc.returncode, "output": " / ".join(output[-3:])}
+
+
+def evaluate_targets(results: dict) -> list[dict]:
+    targets = []
+    http, ceiling = results.get("http", {}), results.get("ceiling", {})
+    ingest = http.get("purchase_create", {}).get("16")
+    if ingest and ceiling.get("ingestion", {}).get("16"):
+        share = ingest.get("rps_vs_ceiling", math.nan)
+        p99 = ingest["p99_ms"]["median"]
+        targets.append(
+            {
+                "name": "ingestion >= 40% of the raw-SQL ceiling at 16 clients, p99 < 150 ms",
+                "value": f"{share * 100:.0f}% of ceiling, p99 {p99} ms",
+                "met": share >= 0.40 and p99 < 150,
+            }
+        )
+    wallet = http.get("wallet_get", {}).get("16")
+    if wallet:
+        p95 = wallet["p95_ms"]["median"]
+        targets.append({"name": "wallet read p95 < 25 ms at 16 clients", "value": f"p95 {p95} ms", "met": p95 < 25})
+    drain = results.get("drain", {}).get("2")
+    if drain:
+        worst = drain["seconds"]["max"]
+        targets.append(
+            {
+                "name": f"backlog of {drain['backlog']} confirmed in < 10 s with 2 workers, each exactly once",
+                "value": f"{drain['seconds']['median']} s (worst {worst} s), exactly once: {drain['exactly_once']}",
+                "met": worst < 10 and drain["exactly_once"],
+            }
+        )
+    errors = sum(s["errors"] for by in http.values() for s in by.values())
+    errors += sum(s["errors"] for by in ceiling.values() for s in by.values())
+    targets.append({"name": "zero errors in every run", "value": f"{errors} errors", "met": errors == 0})
+    if "reconcile" in results:
+        targets.append(
+            {
+                "name": "reconcile_wallets passes",
+                "value": results["reconcile"]["output"],
+                "met": results["reconcile"]["passed"],
+            }
+        )
+    return targets
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    server_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    if not server_url or not redis_url:
+        print("DATABASE_URL and REDIS_URL must be set (`make bench` sets them).", file=sys.stderr)
+        return 2
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bench_url = with_db_name(server_url, args.db_name)
+    env = stack_env(bench_url)
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE_DIR))
+
+    log(f"recreating database {args.db_name}")
+    recreate_database(server_url, args.db_name)
+    import django
+
+    django.setup()
+    import psycopg
+    from django.core.management import call_command
+
+    from bench import report
+    from bench.ceiling import pgbench_binary
+    from bench.dataset import MERCHANT, USER, Size, bench_uuid, seed
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    log(f"migrated in {time.perf_counter() - t0:.1f} s")
+    size = Size(users=args.users, merchants=args.merchants, purchases=args.purchases)
+    conn = psycopg.connect(bench_url)
+    dataset = seed(conn, size)
+    log(f"seeded in {dataset['seconds']} s: {dataset['steps_s']}")
+    users = mint_tokens([bench_uuid(USER, n) for n in range(1, size.users + 1)])
+    merchants = [bench_uuid(MERCHANT, n) for n in range(1, size.merchants + 1)]
+
+    results: dict = {
+        "started_at": started,
+        "machine": report.machine(),
+        "versions": {
+            **report.package_versions(),
+            "PostgreSQL": conn.execute("SHOW server_version").fetchone()[0],
+            "Redis": _redis_version(redis_url),
+            "pgbench": report.command_version([pgbench_binary(), "--version"]),
+        },
+        "config": {
+            "gunicorn": (
+                f"--worker-class {args.worker_class} --workers {args.workers}"
+                + (f" --threads {args.threads}" if args.worker_class == "gthread" else "")
+            ),
+            "clients": args.clients,
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "repeat": args.repeat,
+            "quick": args.quick,
+            "backlog": args.backlog,
+            "drain_workers": args.drain_workers,
+            "dispatch_batch": env.get("PURCHASE_DISPATCH_BATCH_SIZE", "500 (default)"),
+        },
+        "dataset": dataset,
+    }
+    conn.commit()
+    log_dir = Path(tempfile.mkdtemp(prefix="cnb-bench-logs-"))
+    with tempfile.TemporaryDirectory(prefix="cnb-bench-") as tmp:
+        if "drain" not in args.skip:
+            results["drain"] = phase_drain(args, env, conn, size, log_dir)
+        if "ceiling" not in args.skip:
+            results["ceiling"] = phase_ceiling(args, env, size)
+        if "http" not in args.skip:
+            results["http"] = phase_http(args, env, users, merchants, log_dir, Path(tmp))
+    conn.close()
+    log("reconcile_wallets")
+    results["reconcile"] = reconcile(env)
+    results["finished_at"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    results["logs"] = str(log_dir)
+    report.add_ratios(results)
+    results["targets"] = evaluate_targets(results)
+    print(report.terminal_table(results))
+    if not args.no_write:
+        json_path, md_path = report.write(results, Path(args.out))
+        print(f"\nresults: {json_path.relative_to(BASE_DIR) if json_path.is_relative_to(BASE_DIR) else json_path}")
+        print(f"         {md_path.relative_to(BASE_DIR) if md_path.is_relative_to(BASE_DIR) else md_path}")
+    print(f"logs:    {log_dir}")
+    return 0
+
+
+def _redis_version(url: str) -> str:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return client.info("server").get("redis_version", "")
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
