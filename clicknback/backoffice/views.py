@@ -21,6 +21,9 @@ logger = logging.getLogger("clicknback.backoffice")
 
 CREDITED_COLOUR = "#1a7f37"
 PAID_COLOUR = "#0b57d0"
+# The confirmation job runs every minute with a few attempts: a purchase pending for
+# longer than this means the job is stuck or paused, and the age is shown as a warning.
+STALE_AFTER = dt.timedelta(hours=1)
 
 
 def _admin_url(name: str, query: str = "") -> str | None:
@@ -54,6 +57,7 @@ def dashboard(request):
     chart = charts.bar_chart(
         chart_id="cashback-chart",
         title="Cashback credited and paid out per day, last 30 days (UTC)",
+        width=960,
         days=daily.days,
         series=[
             charts.Series("credited", "Cashback credited", CREDITED_COLOUR, daily.credited),
@@ -68,6 +72,7 @@ def dashboard(request):
         "purchases_today": metrics.today_purchases(today=today),
         "backlog": backlog,
         "backlog_age": duration(backlog.oldest_age(now)),
+        "backlog_stale": (backlog.oldest_age(now) or dt.timedelta(0)) > STALE_AFTER,
         "waiting": waiting,
         "waiting_requested_amount": euro(waiting.requested_amount),
         "waiting_processing_amount": euro(waiting.processing_amount),

@@ -70,6 +70,8 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
                 "description": description,
                 "amount": euro(row["tx_amount"]) if credit else euro(-row["tx_amount"]),
                 "credit": credit,
+                # reversed cashback and failed payouts no longer move money
+                "void": row["tx_status"] in (CashbackStatus.REVERSED, PayoutStatus.FAILED),
                 "status": _status(row["tx_status"]),
                 "url": url,
                 "occurred_at": row["tx_created_at"],
@@ -88,6 +90,7 @@ def _purchase_row(purchase) -> dict:
         "status": _status(purchase.status),
         "cashback": euro(cashback.amount) if cashback else "—",
         "cashback_status": _status(cashback.status) if cashback else None,
+        "cashback_void": bool(cashback and cashback.status == CashbackStatus.REVERSED),
         "rejection_reason": purchase.rejection_reason,
         "created_at": purchase.created_at,
         "updated_at": purchase.updated_at,

@@ -64,7 +64,18 @@ def test_backlog_reports_the_oldest_pending_purchase_age(staff_client):
     html = staff_client.get(DASHBOARD).content.decode()
 
     # then
-    assert re.search(r'id="backlog-age">5 h (7|8) min<', html)
+    assert re.search(r'<span class="cnb-warn" id="backlog-age">5 h (7|8) min<', html)
+
+
+def test_a_fresh_backlog_is_not_flagged_as_a_warning(staff_client):
+    # given
+    builders.purchase(user=UserFactory(), amount=Decimal("20.00"))
+
+    # when
+    html = staff_client.get(DASHBOARD).content.decode()
+
+    # then
+    assert '<span id="backlog-age">0 min<' in html
 
 
 def test_payouts_waiting_counts_requested_and_processing_with_amounts(staff_client):

@@ -179,8 +179,21 @@ def test_purchases_page_shows_every_status(signed_in):
     # then
     assert "Shop pending €20.00 Pending €1.00" in page
     assert "Shop confirmed €20.00 Confirmed €1.00" in page
-    assert "Shop rejected €20.00 Rejected €1.00" in page
-    assert "Shop reversed €20.00 Reversed €1.00" in page
+    assert "Shop rejected €20.00 Rejected Reversed: €1.00" in page
+    assert "Shop reversed €20.00 Reversed Reversed: €1.00" in page
+
+
+def test_reversed_cashback_is_struck_through_and_announced(signed_in):
+    # given
+    user = UserFactory()
+    builders.purchase(user=user, amount=Decimal("30.00"), status="rejected")
+
+    # when
+    html = signed_in(user).get("/wallet/").content.decode()
+
+    # then: in both the transactions and the purchases tables
+    struck = '<td class="c-amount num amount--void"><span class="visually-hidden">Reversed: </span>€1.50</td>'
+    assert html.count(struck) == 2
 
 
 def test_purchases_can_be_filtered_by_status(signed_in):
