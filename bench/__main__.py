@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db-name", default="clicknback_bench")
     parser.add_argument("--out", default=str(BASE_DIR / "bench" / "results"), help="results directory")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--reuse-db", action="store_true", help="development: keep the bench database already seeded")
     args = parser.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
@@ -343,8 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
 
-    log(f"recreating database {args.db_name}")
-    recreate_database(server_url, args.db_name)
+    if not args.reuse_db:
+        log(f"recreating database {args.db_name}")
+        recreate_database(server_url, args.db_name)
     import django
 
     django.setup()
@@ -355,13 +357,16 @@ def main(argv: list[str] | None = None) -> int:
     from bench.ceiling import pgbench_binary
     from bench.dataset import MERCHANT, USER, Size, bench_uuid, seed
 
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0, interactive=False)
-    log(f"migrated in {time.perf_counter() - t0:.1f} s")
     size = Size(users=args.users, merchants=args.merchants, purchases=args.purchases)
     conn = psycopg.connect(bench_url)
-    dataset = seed(conn, size)
-    log(f"seeded in {dataset['seconds']} s: {dataset['steps_s']}")
+    if args.reuse_db:
+        dataset = {"users": size.users, "merchants": size.merchants, "purchases": size.purchases, "reused": True}
+    else:
+        t0 = time.perf_counter()
+        call_command("migrate", verbosity=0, interactive=False)
+        log(f"migrated in {time.perf_counter() - t0:.1f} s")
+        dataset = seed(conn, size)
+        log(f"seeded in {dataset['seconds']} s: {dataset['steps_s']}")
     users = mint_tokens([bench_uuid(USER, n) for n in range(1, size.users + 1)])
     merchants = [bench_uuid(MERCHANT, n) for n in range(1, size.merchants + 1)]
 
