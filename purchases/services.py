@@ -17,6 +17,7 @@ Every transition is one ``transaction.atomic()`` that locks, re-reads and then d
 
 import datetime as dt
 import logging
+import time
 import uuid
 from decimal import Decimal
 
@@ -162,13 +163,23 @@ def purchase_ingest(
     return purchase
 
 
+# After a failed notification, skip notifying for a while: while the broker is down each
+# request would otherwise wait for its own connection timeout. The beat catches up.
+NOTIFY_BACKOFF_SECONDS = 30.0
+_notify_paused_until = 0.0
+
+
 def notify_confirmation_job() -> None:
     """Ask the dispatcher to run now; a broker outage only delays it to the next beat."""
+    global _notify_paused_until
     from purchases.tasks import dispatch_purchase_confirmations
 
+    if time.monotonic() < _notify_paused_until:
+        return
     try:
         dispatch_purchase_confirmations.apply_async(retry=False)
     except Exception:  # noqa: BLE001 - the purchase is committed; the beat will pick it up
+        _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
         logger.warning("Could not notify the confirmation job; the next beat will.", exc_info=True)
 
 

@@ -343,3 +343,26 @@ def test_reconcile_finds_nothing_after_every_transition(user, other_user, admin_
     purchase_reject(purchase_id=ingest(other_user).pk, reason="no", actor=SYSTEM)
     # when / then
     assert wallet_reconcile() == []
+
+
+# --- notifying the confirmation job ----------------------------------------------
+
+
+def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch):
+    # given: a broker that refuses connections
+    from purchases import services, tasks
+
+    calls = []
+
+    def refuse(*args, **kwargs):
+        calls.append(1)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
+    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
+    # when
+    services.notify_confirmation_job()
+    services.notify_confirmation_job()
+    # then: only the first call waited for the broker
+    assert calls == [1]
+    assert services._notify_paused_until > 0
