@@ -75,11 +75,24 @@ class WithdrawalForm(DescribedErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
+    # A one-time key per rendered form: submitting the same form twice withdraws once.
+    form_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def clean_amount(self):
         try:
             return parse_amount(self.cleaned_data["amount"].replace(",", ".").replace("€", "").strip())
         except ValueError as exc:
             raise forms.ValidationError(str(exc), code="amount") from None
+
+    def clean_form_key(self) -> str:
+        # A tampered key is ignored rather than reported: it only guards double submits.
+        key = self.cleaned_data.get("form_key", "")
+        return key if key.isalnum() and len(key) <= 64 else ""
+
+    def renew_key(self, key: str) -> None:
+        """Give a bound form a fresh one-time key (after its old one was used up)."""
+        self.data = self.data.copy()
+        self.data["form_key"] = key
 
     def payout_details(self) -> dict[str, str]:
         """The ``details`` object for the chosen method, as the API would receive it."""

@@ -21,7 +21,8 @@ from clicknback.errors import DomainError
 from clicknback.portal import queries
 from clicknback.portal.display import euro
 from clicknback.portal.forms import WalletSignInForm, WithdrawalForm
-from clicknback.portal.withdrawals import attach_service_error, withdrawal_request
+from clicknback.portal.withdrawals import attach_service_error, new_form_key, withdrawal_request
+from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import PayoutMethod, PayoutStatus
 from purchases.models import CashbackStatus, PurchaseStatus
 from wallets.selectors import wallet_get
@@ -218,24 +219,36 @@ def payout_detail(request, payout_id: uuid.UUID):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
-    form = WithdrawalForm(request.POST or None)
+    form = WithdrawalForm(request.POST or None, initial={"form_key": new_form_key()})
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
             try:
-                payout = withdrawal_request(
+                withdrawal = withdrawal_request(
                     user=request.user,
                     amount=data["amount"],
                     method=data["method"],
                     details=form.payout_details(),
+                    form_key=data.get("form_key") or None,
+                )
+            except IdempotencyKeyInUse:
+                messages.info(request, "That withdrawal is already being processed; it appears below.")
+                return redirect("/wallet/payouts/")
+            except IdempotencyKeyReused:
+                form.renew_key(new_form_key())
+                form.add_error(
+                    None,
+                    "This form was already used for another withdrawal. Check your payouts, "
+                    "then send the form again if you still want this one.",
                 )
             except DomainError as exc:
                 attach_service_error(form, exc)
             else:
+                verb = "was already requested" if withdrawal.replayed else "requested"
                 messages.success(
                     request,
-                    f"Withdrawal of {euro(payout.amount)} to {payout.destination_masked} requested.",
+                    f"Withdrawal of {euro(withdrawal.amount)} to {withdrawal.destination_masked} {verb}.",
                 )
                 return redirect("/wallet/payouts/")
         status = 422

@@ -4,20 +4,61 @@ The HTML form calls exactly the service the REST API calls, so a withdrawal is l
 ledgered and audited identically whichever door it came through.
 """
 
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 
+from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
+from clicknback.money import format_amount
 from clicknback.portal.display import euro
+from payouts.idempotency import idempotency_run
+from payouts.services import payout_request
 
 FORM_FIELDS = ("amount", "method", "iban", "account_holder", "card_token")
+# Form keys share the API's Idempotency-Key table, in their own namespace.
+FORM_KEY_PREFIX = "wallet-form:"
 
 
-def withdrawal_request(*, user, amount: Decimal, method: str, details: dict[str, str]):
-    from payouts.services import payout_request
+@dataclass(frozen=True)
+class Withdrawal:
+    payout_id: uuid.UUID
+    amount: Decimal
+    destination_masked: str
+    replayed: bool
 
-    return payout_request(user=user, amount=amount, method=method, details=details)
+
+def new_form_key() -> str:
+    return uuid.uuid4().hex
+
+
+def withdrawal_request(
+    *, user, amount: Decimal, method: str, details: dict[str, str], form_key: str | None = None
+) -> Withdrawal:
+    """Request a payout through ``payouts.services.payout_request``, at most once per form.
+
+    Each rendered form carries a one-time key, used exactly like the API's
+    ``Idempotency-Key``: a double click or a resubmitted page replays the first result
+    instead of withdrawing twice; a refused request releases the key so the corrected
+    form can be sent again.
+    """
+
+    def run() -> tuple[int, dict]:
+        payout = payout_request(user=user, amount=amount, method=method, details=details, actor=Actor.of(user))
+        body = {"id": str(payout.pk), "amount": format_amount(payout.amount), "destination": payout.destination_masked}
+        return 201, body
+
+    body = {"amount": format_amount(amount), "method": method, "details": details}
+    key = f"{FORM_KEY_PREFIX}{form_key}" if form_key else None
+    _, response, replayed = idempotency_run(user_id=user.pk, key=key, body=body, run=run)
+    return Withdrawal(
+        payout_id=uuid.UUID(response["id"]),
+        amount=Decimal(response["amount"]),
+        destination_masked=response["destination"],
+        replayed=replayed,
+    )
 
 
 def _field_for(name: str) -> str | None:
