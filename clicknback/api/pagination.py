@@ -5,6 +5,10 @@ from rest_framework.response import Response
 
 from clicknback.errors import ValidationFailed
 
+# Offsets beyond a 32-bit integer can never address a row; refusing them keeps every
+# echoed value a safe JSON integer.
+MAX_OFFSET = 2_147_483_647
+
 
 def parse_page_params(query_params, default_limit: int) -> tuple[int, int]:
     def _int(name: str, default: int, low: int, high: int | None) -> int:
@@ -20,7 +24,7 @@ def parse_page_params(query_params, default_limit: int) -> tuple[int, int]:
             raise ValidationFailed(f"{name} must be {bound}.", field=name, reason=f"Must be {bound}.")
         return value
 
-    return _int("offset", 0, 0, None), _int("limit", default_limit, 1, 100)
+    return _int("offset", 0, 0, MAX_OFFSET), _int("limit", default_limit, 1, 100)
 
 
 class OffsetLimitPagination(BasePagination):
@@ -62,7 +66,7 @@ class OffsetLimitPagination(BasePagination):
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
             },
             {
                 "name": "limit",

@@ -34,7 +34,9 @@ def test_default_limits_follow_the_contract():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=abc", "offset=1.5"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "limit=abc", "offset=1.5", "offset=927111191521875431339851776"]
+)
 def test_out_of_range_paging_is_a_validation_error(query):
     with pytest.raises(ValidationFailed) as excinfo:
         OffsetLimitPagination().paginate_queryset(User.objects.all(), _request(query))
