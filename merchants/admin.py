@@ -26,7 +26,7 @@ class MerchantAddForm(ServiceForm):
 
 @admin.register(Merchant)
 class MerchantAdmin(ServiceModelAdmin):
-    form = MerchantAddForm
+    add_form = MerchantAddForm
     list_display = ("name", "default_cashback_percentage", "active", "created_at")
     list_filter = ("active", "created_at")
     search_fields = ("name", "=id")

@@ -31,7 +31,7 @@ class OfferAddForm(ServiceForm):
 
 @admin.register(Offer)
 class OfferAdmin(ServiceModelAdmin):
-    form = OfferAddForm
+    add_form = OfferAddForm
     list_display = (
         "merchant",
         "cashback_type",

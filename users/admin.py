@@ -48,12 +48,6 @@ class UserAdmin(ServiceModelAdmin):
     fields = readonly_fields
     actions = ["deactivate_users", "activate_users"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-            kwargs["fields"] = ["email", "role", "new_password"]
-        return super().get_form(request, obj, **kwargs)
-
     def get_fields(self, request, obj=None):
         return ["email", "role", "new_password"] if obj is None else list(self.readonly_fields)
 

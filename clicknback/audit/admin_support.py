@@ -55,7 +55,11 @@ class ServiceForm(forms.ModelForm):
 class ServiceModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose add/change forms write through services (see ServiceForm)."""
 
+    add_form: type[ServiceForm] | None = None  # the add page's form (change pages use ``form``)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None and self.add_form is not None:
+            kwargs["form"] = self.add_form
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"admin_user": request.user})
 

@@ -384,3 +384,18 @@ def test_delete_flags_action_is_audited(staff_client):
     # then
     assert not FeatureFlag.objects.exists()
     assert AuditLog.objects.filter(action="flag.deleted").count() == 2
+
+
+@pytest.mark.parametrize("model", [User, Merchant, Offer])
+def test_saving_a_read_only_change_page_changes_nothing(staff_client, one_of_each, model):
+    # given
+    obj = one_of_each[model]
+    # when
+    response = staff_client.post(change_url(obj), {"name": "Renamed", "email": "x@example.com", "status": "inactive"})
+    # then
+    assert response.status_code == 302
+    fresh = model.objects.get(pk=obj.pk)
+    assert [getattr(fresh, f.attname) for f in model._meta.concrete_fields] == [
+        getattr(obj, f.attname) for f in model._meta.concrete_fields
+    ]
+    assert AuditLog.objects.count() == 1  # only the fixture's row
