@@ -29,9 +29,6 @@ class FeatureFlagForm(ServiceForm):
     def validate_unique(self):
         """PUT semantics: an existing (key, scope) is updated, not refused."""
 
-    def validate_constraints(self):
-        """The service checks the key format and scope rules and reports them per field."""
-
 
 @admin.register(FeatureFlag)
 class FeatureFlagAdmin(ServiceModelAdmin):

@@ -399,3 +399,12 @@ def test_saving_a_read_only_change_page_changes_nothing(staff_client, one_of_eac
         getattr(obj, f.attname) for f in model._meta.concrete_fields
     ]
     assert AuditLog.objects.count() == 1  # only the fixture's row
+
+
+def test_add_flag_with_a_bad_key_shows_an_error(staff_client):
+    # when
+    response = staff_client.post(add_url(FeatureFlag), {"key": "Bad Key", "scope_type": "global", "enabled": "on"})
+    # then
+    assert response.status_code == 200
+    assert b"lower-case letter" in response.content
+    assert not FeatureFlag.objects.exists()
