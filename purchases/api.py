@@ -2,7 +2,9 @@
 
 import uuid
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +27,24 @@ from purchases.serializers import (
 from purchases.services import purchase_confirm, purchase_ingest, purchase_reverse
 
 STATUS_PARAM = OpenApiParameter("status", str, enum=PurchaseStatus.values, required=False)
+PAGE_PARAMS = [
+    OpenApiParameter("offset", int, required=False, description="≥ 0, default 0"),
+    OpenApiParameter("limit", int, required=False, description="1..100, default 10"),
+]
+PurchasePage = inline_serializer(
+    name="PurchasePage",
+    fields={
+        "data": PurchaseOutputSerializer(many=True),
+        "pagination": inline_serializer(
+            name="PurchasePagination",
+            fields={
+                "offset": serializers.IntegerField(min_value=0),
+                "limit": serializers.IntegerField(min_value=1, max_value=100),
+                "total": serializers.IntegerField(min_value=0),
+            },
+        ),
+    },
+)
 
 
 def _purchase_id(raw: str) -> uuid.UUID:
@@ -84,13 +104,12 @@ class PurchaseListCreateApi(APIView):
             STATUS_PARAM,
             OpenApiParameter("user_id", uuid.UUID, required=False),
             OpenApiParameter("merchant_id", uuid.UUID, required=False),
-            OpenApiParameter("start_date", str, required=False, description="YYYY-MM-DD, inclusive"),
-            OpenApiParameter("end_date", str, required=False, description="YYYY-MM-DD, inclusive"),
-            OpenApiParameter("offset", int, required=False),
-            OpenApiParameter("limit", int, required=False),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, required=False, description="inclusive (UTC)"),
+            OpenApiParameter("end_date", OpenApiTypes.DATE, required=False, description="inclusive (UTC)"),
+            *PAGE_PARAMS,
         ],
         responses={
-            200: PurchaseOutputSerializer(many=True),
+            200: PurchasePage,
             **errors(ADMIN_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
         },
     )
@@ -163,9 +182,9 @@ class PurchaseReverseApi(APIView):
 class MyPurchaseListApi(APIView):
     @extend_schema(
         operation_id="users_me_purchases_list",
-        parameters=[STATUS_PARAM, OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
+        parameters=[STATUS_PARAM, *PAGE_PARAMS],
         responses={
-            200: PurchaseOutputSerializer(many=True),
+            200: PurchasePage,
             **errors(AUTH_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
         },
     )
