@@ -5,6 +5,7 @@ scoped to ``request.user`` by ``clicknback.portal.queries``; ids in URLs are loo
 together with the owner, so another user's id is a plain 404.
 """
 
+import math
 import uuid
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from clicknback.portal.withdrawals import attach_service_error, new_form_key, wi
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import PayoutMethod, PayoutStatus
 from purchases.models import CashbackStatus, PurchaseStatus
+from users.throttles import LoginRateThrottle
 from wallets.selectors import wallet_get
 
 PAGE_SIZE = 10
@@ -126,6 +128,19 @@ class WalletLoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self):
         return "/wallet/"
+
+    def post(self, request, *args, **kwargs):
+        # The same per-IP counter as POST /api/v1/auth/login: one budget of guesses,
+        # whichever door they come through.
+        throttle = LoginRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = math.ceil(throttle.wait() or 60)
+            form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(form=form, throttled_for=wait)
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
         form.describe_errors()

@@ -210,3 +210,54 @@ def test_sign_out_by_get_is_not_allowed(signed_in):
     # then
     assert response.status_code == 405
     assert client.get("/wallet/").status_code == 200
+
+
+def test_too_many_sign_in_attempts_are_throttled(settings):
+    # given
+    settings.AUTH_THROTTLE_RATE = "2/min"
+    UserFactory(email="henry@example.com")
+    client = Client()
+    for _ in range(2):
+        client.post("/wallet/login/", {"username": "henry@example.com", "password": "wrong"})
+
+    # when: even the right password is not tried while throttled
+    response = client.post("/wallet/login/", {"username": "henry@example.com", "password": PASSWORD})
+
+    # then
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_wallet_and_api_sign_ins_share_one_throttle(settings):
+    # given
+    from rest_framework.test import APIClient
+
+    settings.AUTH_THROTTLE_RATE = "2/min"
+    UserFactory(email="iris@example.com")
+    api = APIClient()
+    for _ in range(2):
+        api.post("/api/v1/auth/login", {"email": "iris@example.com", "password": "wrong"}, format="json")
+
+    # when
+    response = Client().post("/wallet/login/", {"username": "iris@example.com", "password": PASSWORD})
+
+    # then
+    assert response.status_code == 429
+
+
+def test_throttling_can_be_switched_off(settings):
+    # given
+    settings.AUTH_THROTTLE_RATE = "off"
+    UserFactory(email="jack@example.com")
+    client = Client()
+
+    # when
+    statuses = [
+        client.post("/wallet/login/", {"username": "jack@example.com", "password": "wrong"}).status_code
+        for _ in range(8)
+    ]
+
+    # then
+    assert set(statuses) == {422}
