@@ -30,7 +30,7 @@ PLAN = [
     ("bob@clicknback.com", "demo-bob-003", "Shoply", "60.00", "reversed"),
     ("bob@clicknback.com", "demo-bob-004", "BankSimFail", "80.00", "rejected"),
     ("dave@clicknback.com", "demo-dave-001", "Shoply", "120.00", "pending"),
-    ("dave@clicknback.com", "demo-dave-002", "BookNook", "50.00", "confirmed"),
+    ("dave@clicknback.com", "demo-dave-002", "BookNook", "150.00", "confirmed"),
     ("dave@clicknback.com", "demo-dave-003", "BankSimFail", "30.00", "rejected"),
     ("dave@clicknback.com", "demo-dave-004", "Pixel Electronics", "200.00", "clawback"),
 ]
