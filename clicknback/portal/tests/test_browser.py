@@ -36,9 +36,11 @@ def operator():
     return AdminFactory(email="carol@example.com")
 
 
-def sign_in_to_wallet(page, email: str):
+def sign_in_to_wallet(page, email: str, screenshot=None):
     page.goto("/wallet/")
     assert "/wallet/login/" in page.url
+    if screenshot:
+        page.screenshot(path=screenshot, full_page=True)
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -70,7 +72,7 @@ def request_withdrawal(page, *, amount: str, iban: str, holder: str = "Alice Exa
 def test_user_signs_in_sees_balances_withdraws_and_sees_the_history(new_page, alice, screenshot_dir):
     # given
     page = new_page()
-    sign_in_to_wallet(page, "alice@example.com")
+    sign_in_to_wallet(page, "alice@example.com", screenshot=screenshot_dir / "wallet-login.png")
 
     # when: the balances at a glance
     available, pending, paid = balance(page, "available"), balance(page, "pending"), balance(page, "paid")
