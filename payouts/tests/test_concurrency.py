@@ -194,7 +194,7 @@ def test_withdrawals_racing_confirmations_and_reversals_leave_every_wallet_recon
     counts = Counter(results)
     assert counts["confirmed"] == 10 and counts["reversed"] == 10
     withdrawn = counts[(201, None)]
-    assert withdrawn + counts[(409, "INSUFFICIENT_BALANCE")] == len(jobs) - 20
+    assert withdrawn + counts[(409, "INSUFFICIENT_BALANCE")] == len(jobs) - 20, counts
     assert Payout.objects.filter(user=user).count() == withdrawn
     wallet = _assert_wallet_matches_ledger(user)
     # 17 × 10.00 earned and kept, 10 × 10.00 reversed: available − owed = 170 + 100 − 100 − withdrawn
