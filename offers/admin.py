@@ -42,7 +42,14 @@ class OfferAdmin(ServiceModelAdmin):
         "status",
         "created_at",
     )
-    list_filter = ("status", "cashback_type", "merchant__active", "start_date", "end_date")
+    list_filter = (
+        "status",
+        "cashback_type",
+        ("merchant", admin.RelatedOnlyFieldListFilter),
+        "merchant__active",
+        "start_date",
+        "end_date",
+    )
     search_fields = ("merchant__name", "=id")
     list_select_related = ("merchant",)
     autocomplete_fields = ("merchant",)

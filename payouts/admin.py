@@ -39,7 +39,8 @@ class PayoutAdmin(admin.ModelAdmin):
         "processed_at",
     )
     list_filter = ("status", "method", "requested_at", "processed_at")
-    search_fields = ("user__email", "external_reference", "=id")
+    search_fields = ("user__email", "external_reference", "=id", "=user__id")
+    date_hierarchy = "requested_at"
     list_select_related = ("user",)
     date_hierarchy = "requested_at"
     ordering = ("-requested_at", "-id")

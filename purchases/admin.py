@@ -49,8 +49,9 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "verification_attempts",
         "created_at",
     )
-    list_filter = ("status", "merchant", "created_at")
-    search_fields = ("external_id", "user__email")
+    list_filter = ("status", ("merchant", admin.RelatedOnlyFieldListFilter), "created_at")
+    search_fields = ("external_id", "user__email", "merchant__name", "=id")
+    date_hierarchy = "created_at"
     list_select_related = ("user", "merchant", "cashback")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
@@ -108,6 +109,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
 class CashbackTransactionAdmin(ReadOnlyAdmin):
     list_display = ("purchase", "user", "offer", "amount", "currency", "status", "created_at")
     list_filter = ("status", "created_at")
-    search_fields = ("purchase__external_id", "user__email")
+    search_fields = ("purchase__external_id", "user__email", "=id", "=purchase__id")
+    date_hierarchy = "created_at"
     list_select_related = ("purchase", "user", "offer")
     ordering = ("-created_at", "-id")
