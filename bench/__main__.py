@@ -131,18 +131,32 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
     from clicknback.celery import app  # configured from settings: broker REDIS_URL, queue CELERY_QUEUE
 
     results = {}
+    started_tag = time.strftime("%H%M%S")
+    # Only the backlog may be due: purchases left pending by an earlier phase or run (with
+    # --reuse-db) are moved out of the job's way; they stay pending and consistent.
+    parked = conn.execute(
+        "UPDATE purchases_purchase SET next_attempt_at = now() + interval '365 days'"
+        " WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at < now() + interval '1 day')"
+    ).rowcount
+    conn.commit()
+    if parked:
+        log(f"parked {parked} pending purchases of earlier runs a year ahead")
     for workers in args.drain_workers:
         worker = stack.celery_worker(env=env, log_dir=log_dir, queue=QUEUE, concurrency=workers)
         runs = []
         try:
             stack.wait_log(worker, "ready.")
             for rep in range(args.repeat):
-                tag = f"w{workers}r{rep}"
+                tag = f"{started_tag}-w{workers}r{rep}"
                 inserted = insert_backlog(conn, size=size, count=args.backlog, tag=tag)
                 conn.commit()
                 purge_queue(env["REDIS_URL"])
                 pending_sql = "SELECT count(*) FROM purchases_purchase WHERE status = 'pending' AND external_id LIKE %s"
                 pattern = inserted["prefix"].replace("_", "\\_") + "%"
+                cpu_before = (
+                    stack.cpu_seconds(process_group=worker.proc.pid),
+                    stack.cpu_seconds(cmdline_contains=f" {args.db_name} "),
+                )
                 t0 = time.perf_counter()
                 app.send_task("purchases.tasks.dispatch_purchase_confirmations")
                 deadline = t0 + 300
@@ -154,12 +168,17 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
                     if not worker.alive():
                         raise RuntimeError(f"Celery worker exited:\n{worker.log_tail()}")
                 seconds = time.perf_counter() - t0
+                worker_cpu = stack.cpu_seconds(process_group=worker.proc.pid) - cpu_before[0]
+                db_cpu = stack.cpu_seconds(cmdline_contains=f" {args.db_name} ") - cpu_before[1]
                 check = check_backlog(conn, prefix=inserted["prefix"])
                 conn.commit()
                 run = {
                     "seconds": round(seconds, 2),
                     "per_second": round(args.backlog / seconds, 1),
                     "left_pending": remaining,
+                    "worker_cpu_ms_per_purchase": round(worker_cpu * 1000 / args.backlog, 2),
+                    "db_cpu_ms_per_purchase": round(max(db_cpu, 0.0) * 1000 / args.backlog, 2),
+                    "loadavg_1m": round(os.getloadavg()[0], 2),
                     **check,
                 }
                 log(f"drain {args.backlog} with {workers} worker(s): {run['seconds']} s, once: {run['exactly_once']}")
@@ -171,6 +190,7 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
             "backlog": args.backlog,
             "seconds": spread([r["seconds"] for r in runs]),
             "per_second": spread([r["per_second"] for r in runs]),
+            "worker_cpu_ms_per_purchase": spread([r["worker_cpu_ms_per_purchase"] for r in runs]),
             "exactly_once": all(r["exactly_once"] and not r["left_pending"] for r in runs),
             "runs": runs,
         }
@@ -227,8 +247,27 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
     payout_offset = 0
     try:
         stack.wait_http(f"http://127.0.0.1:{port}/health/ready", process=server)
-        users_path = tmp / "users.json"
-        users_path.write_text(json.dumps(users))
+        # Warm every worker on every endpoint first (lazy imports, URL resolver, connections),
+        # so the measurements see the steady state a long-running server is in.
+        for scenario in args.scenarios:
+            warm = run_loadgen(
+                {
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "scenario": scenario,
+                    "concurrency": max(args.clients),
+                    "duration": max(2.0, args.warmup),
+                    "warmup": 0,
+                    "max_requests": args.max_requests,
+                    "tag": f"warm-{int(time.time())}-{scenario}",
+                    "users": users,
+                    "merchants": merchants,
+                    "offset": payout_offset,
+                },
+                tmp,
+            )
+            payout_offset += warm["issued"]
+            log(f"warm-up {scenario}: {warm['requests']} requests, {warm['errors']} errors")
         for scenario in args.scenarios:
             for clients in args.clients:
                 runs = []
@@ -245,17 +284,20 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
                         "users": users,
                         "merchants": merchants,
                         "offset": payout_offset,
+                        "cpu": {"process_group": server.proc.pid, "db": args.db_name},
                     }
                     profiler = None
                     if args.profile == scenario and clients == args.clients[0] and rep == 0:
                         profiler = start_profiler(server.proc.pid, log_dir, scenario, args.duration + args.warmup)
                     run = run_loadgen(spec, tmp)
+                    run["loadavg_1m"] = round(os.getloadavg()[0], 2)
                     if profiler is not None:
                         profiler.wait(timeout=60)
                     payout_offset += run["issued"]
                     log(
                         f"{scenario} c={clients}: {run['rps']} req/s, p50 {run['p50_ms']} p95 {run['p95_ms']} "
-                        f"p99 {run['p99_ms']} ms, errors {run['errors']}"
+                        f"p99 {run['p99_ms']} ms, errors {run['errors']}, CPU/req app {run['app_cpu_ms_per_req']} ms"
+                        f" db {run['db_cpu_ms_per_req']} ms"
                     )
                     if not server.alive():
                         raise RuntimeError(f"gunicorn exited:\n{server.log_tail()}")
@@ -372,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict = {
         "started_at": started,
-        "machine": report.machine(),
+        "machine": {**report.machine(), "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]},
         "versions": {
             **report.package_versions(),
             "PostgreSQL": conn.execute("SHOW server_version").fetchone()[0],

@@ -176,7 +176,24 @@ async def run(spec: dict) -> dict:
             if not 200 <= status < 300 and len(samples) < 5:
                 samples.append({"status": status, "body": body[:300].decode("utf-8", "replace")})
 
+    cpu = spec.get("cpu")
+    cpu_start: asyncio.Task | None = None
+    if cpu:
+
+        async def snapshot_at_measure_start():
+            await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+            return await asyncio.to_thread(_cpu_snapshot, cpu)
+
+        cpu_start = asyncio.ensure_future(snapshot_at_measure_start())
     await asyncio.gather(*(client(conn) for conn in connections))
+    cpu_figures = {}
+    if cpu_start is not None:
+        before, after = await cpu_start, _cpu_snapshot(cpu)
+        measured = max(len(latencies), 1)
+        cpu_figures = {
+            "app_cpu_ms_per_req": round((after[0] - before[0]) * 1000 / measured, 2),
+            "db_cpu_ms_per_req": round(max(after[1] - before[1], 0.0) * 1000 / measured, 2),
+        }
     for conn in connections:
         conn.close()
     elapsed = max(last_done - measure_from, 1e-9)
@@ -191,9 +208,25 @@ async def run(spec: dict) -> dict:
         **latency_summary(latencies),
         "elapsed_s": round(elapsed, 2),
         "connections_opened": sum(conn.connects for conn in connections),
+        **cpu_figures,
         "error_samples": samples,
         "issued": min(next(counter), max_requests),
     }
+
+
+def _cpu_snapshot(cpu: dict) -> tuple[float, float]:
+    """CPU seconds so far of the server's process group and of the database's backends.
+
+    Measured over the same window as the requests, this gives CPU milliseconds per
+    request, a figure that other load on the machine barely disturbs.
+    """
+    from bench.stack import cpu_seconds
+
+    # PostgreSQL titles each backend "postgres: <user> <database> ...".
+    return (
+        cpu_seconds(process_group=cpu["process_group"]),
+        cpu_seconds(cmdline_contains=f" {cpu['db']} "),
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bench.stats import ratio, spread
 
-FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms")
+FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms", "app_cpu_ms_per_req", "db_cpu_ms_per_req")
 
 # Which ceiling each HTTP figure is compared with.
 CEILING_FOR = {
@@ -118,13 +118,18 @@ def table_rows(results: dict) -> list[list[str]]:
                         _cell(s["p95_ms"]),
                         _cell(s["p99_ms"]),
                         str(s["errors"]),
-                        "ceiling" if section == "ceiling" else (f"{vs * 100:.0f}%" if vs == vs else "n/a"),
+                        _fmt(s["app_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
+                        _fmt(s["db_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
+                        "ceiling" if section == "ceiling" else (f"{vs * 100:.1f}%" if vs == vs else "n/a"),
                     ]
                 )
     return rows
 
 
-HEADER = ["measurement", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "vs ceiling"]
+HEADER = [
+    "measurement", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+    "app CPU ms/req", "db CPU ms/req", "vs ceiling",
+]  # fmt: skip
 
 
 def terminal_table(results: dict) -> str:
@@ -136,6 +141,7 @@ def terminal_table(results: dict) -> str:
         lines.append(
             f"drain {d['backlog']} pending purchases with {workers} worker process(es): "
             f"{_cell(d['seconds'], 2)} s, {_fmt(d['per_second']['median'])} purchases/s, "
+            f"worker CPU {_fmt(d['worker_cpu_ms_per_purchase']['median'], 2)} ms/purchase, "
             f"exactly once: {d['exactly_once']}"
         )
     if "reconcile" in results:
@@ -150,7 +156,8 @@ def markdown(results: dict) -> str:
     out = [
         f"# Benchmark {results['started_at']}",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; load average at start "
+        f"{m.get('loadavg_at_start', 'n/a')} (other work on the machine shows up here).",
         "",
         "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
@@ -167,12 +174,13 @@ def markdown(results: dict) -> str:
     ]
     out += ["| " + " | ".join(row) + " |" for row in table_rows(results)]
     if results.get("drain"):
-        out += ["", "| confirmation backlog | workers | seconds | purchases/s | exactly once |"]
-        out += ["|---|---|---|---|---|"]
+        out += ["", "| backlog | workers | seconds | purchases/s | worker CPU ms/purchase | exactly once |"]
+        out += ["|---|---|---|---|---|---|"]
         for workers, d in results["drain"].items():
             out.append(
                 f"| {d['backlog']} pending | {workers} | {_cell(d['seconds'], 2)} | "
-                f"{_fmt(d['per_second']['median'])} | {d['exactly_once']} |"
+                f"{_fmt(d['per_second']['median'])} | {_fmt(d['worker_cpu_ms_per_purchase']['median'], 2)} | "
+                f"{d['exactly_once']} |"
             )
     if "reconcile" in results:
         out += ["", f"`reconcile_wallets`: {'passed' if results['reconcile']['passed'] else 'FAILED'} — "

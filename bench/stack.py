@@ -106,3 +106,39 @@ def wait_log(process: Process, needle: str, *, timeout: float = 60) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"{process.name} not ready after {timeout:.0f} s:\n{process.log_tail()}")
+
+
+# --- CPU accounting: robust to other load on the machine -------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stat(pid: str) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (field 2) may contain spaces: split after its closing parenthesis
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(*, process_group: int | None = None, cmdline_contains: str | None = None) -> float:
+    """User + system CPU seconds of live processes in a process group or whose title matches."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(entry.name)
+        if fields is None:
+            continue
+        if process_group is not None and fields[2] != str(process_group):
+            continue
+        if cmdline_contains is not None:
+            try:
+                title = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmdline_contains not in title:
+                continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
