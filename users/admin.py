@@ -6,6 +6,7 @@ Every write goes through ``users.services`` as the signed-in admin, so it is val
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
 from clicknback.audit.admin_support import ServiceForm, ServiceModelAdmin, run_for_each
 from users.models import Role, User
@@ -14,6 +15,8 @@ from users.services import user_create, user_set_active
 admin.site.site_header = "ClickNBack back office"
 admin.site.site_title = "ClickNBack back office"
 admin.site.index_title = "Administration"
+# Access follows the user role (admin = staff); Django groups are not used.
+admin.site.unregister(Group)
 
 
 class UserAddForm(ServiceForm):
