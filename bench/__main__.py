@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--drain-workers", default="1,2", help="Celery worker processes for the drain test")
     parser.add_argument("--backlog", type=int, default=5000, help="pending purchases to drain (default 5000)")
+    parser.add_argument("--drain-timeout", type=float, default=900, help="give up a drain after this many seconds")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--merchants", type=int, default=100)
     parser.add_argument("--purchases", type=int, default=200_000)
@@ -159,7 +160,7 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
                 )
                 t0 = time.perf_counter()
                 app.send_task("purchases.tasks.dispatch_purchase_confirmations")
-                deadline = t0 + 300
+                deadline = t0 + args.drain_timeout
                 remaining = args.backlog
                 while remaining and time.perf_counter() < deadline:
                     time.sleep(0.05)
@@ -316,7 +317,7 @@ def start_profiler(pid: int, log_dir: Path, scenario: str, seconds: float) -> su
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
-            "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--output", f"{out}.txt",
+            "--duration", str(int(seconds)), "--rate", "200", "--format", "raw", "--output", f"{out}.txt", "--gil",
             "--nonblocking",
         ],
         stdout=subprocess.DEVNULL,
