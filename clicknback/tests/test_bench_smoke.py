@@ -216,7 +216,7 @@ def test_report_compares_each_figure_with_its_ceiling_and_renders_tables():
     # then
     assert results["http"]["purchase_create"]["16"]["rps_vs_ceiling"] == 0.4
     assert "| POST /api/v1/purchases | 16 | 400.0 |" in report.markdown(results)
-    assert "40%" in report.terminal_table(results)
+    assert "40.0%" in report.terminal_table(results)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -255,3 +255,45 @@ def test_seed_and_backlog_are_consistent_with_the_services_and_reconcile():
     assert check["confirm_audit_rows_per_purchase"] == {"1": 10}
     assert wallet_reconcile() == []
     assert str(uuid.UUID(bench_uuid(USER, 20))) == bench_uuid(USER, 20)
+
+
+def test_cpu_accounting_sees_this_process_group():
+    import os
+
+    from bench.stack import cpu_seconds
+
+    # given some CPU work in this process
+    sum(i * i for i in range(200_000))
+
+    # when / then
+    assert cpu_seconds(process_group=os.getpgrp()) > 0
+    assert cpu_seconds(cmdline_contains="no process is titled like this \x01") == 0
+
+
+def test_results_are_written_as_json_and_markdown(tmp_path):
+    # given
+    results = {
+        "started_at": "2026-11-21T17:00:00Z",
+        "machine": {"cpu": "cpu", "cores": 2, "memory": "1 GiB", "os": "Linux"},
+        "versions": {"Django": "5.2"},
+        "config": {"gunicorn": "--workers 3", "duration": 10, "warmup": 2, "repeat": 1},
+        "dataset": {"users": 10, "merchants": 1, "purchases": 5, "seconds": 1.0},
+        "drain": {
+            "2": {
+                "backlog": 10,
+                "seconds": spread([1.5]),
+                "per_second": spread([6.7]),
+                "worker_cpu_ms_per_purchase": spread([8.0]),
+                "exactly_once": True,
+                "runs": [],
+            }
+        },
+    }
+
+    # when
+    json_path, md_path = report.write(results, tmp_path)
+
+    # then
+    assert json.loads(json_path.read_text())["drain"]["2"]["exactly_once"] is True
+    assert "| 10 pending | 2 | 1.50 | 6.7 | 8.00 | True |" in md_path.read_text()
+    assert json_path.name == "20261121T170000Z.json"
