@@ -43,6 +43,7 @@ from hypothesis.stateful import (
     initialize,
     invariant,
     multiple,
+    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -189,6 +190,8 @@ class MoneyMachine(RuleBasedStateMachine):
     def _apply_confirm(self, purchase: ModelPurchase) -> None:
         wallet = self.wallets[purchase.user]
         settled = min(wallet.owed, purchase.cashback)
+        if settled > ZERO:
+            _count("(confirm settling owed)")
         wallet.pending -= purchase.cashback
         wallet.owed -= settled
         wallet.available += purchase.cashback - settled
@@ -276,6 +279,7 @@ class MoneyMachine(RuleBasedStateMachine):
             assert exc.details["current_status"] == model.status
             return
         purchase_confirm(purchase_id=purchase, actor=self.actor)
+        _count("(confirmed by admin)")
         self._apply_confirm(model)
 
     @rule(purchase=purchases)
@@ -313,11 +317,38 @@ class MoneyMachine(RuleBasedStateMachine):
         if model.status == "pending":
             wallet.pending -= model.cashback
         else:
+            _count("(confirmed cashback reversed)")
             taken = min(wallet.available, model.cashback)
+            if taken < model.cashback:
+                _count("(reversal creating owed)")
             wallet.available -= taken
             wallet.owed += model.cashback - taken
         model.status = "reversed"
         model.claimed_until = model.token = model.next_attempt_at = None
+
+    # Targeted variants: the bundle rules above mostly hit purchases in a state where the
+    # call is refused; these pick a purchase in the state that makes the call succeed.
+
+    def _in_status(self, status: str) -> list[uuid.UUID]:
+        # in creation order (ids are random; the order must not depend on them)
+        return [p.id for p in self.model_purchases.values() if p.status == status]
+
+    def _prefer(self, ids: list[uuid.UUID], interesting) -> list[uuid.UUID]:
+        return [pk for pk in ids if interesting(self.model_purchases[pk])] or ids
+
+    @precondition(lambda self: self._in_status("pending"))
+    @rule(data=st.data())
+    def confirm_a_pending_purchase(self, data):
+        """Prefers a user who owes a clawback, so the confirmation must settle it first."""
+        ids = self._prefer(self._in_status("pending"), lambda p: self.wallets[p.user].owed > ZERO)
+        self.confirm_by_admin(data.draw(st.sampled_from(ids)))
+
+    @precondition(lambda self: self._in_status("confirmed"))
+    @rule(data=st.data())
+    def reverse_a_confirmed_purchase(self, data):
+        """Prefers cashback already spent, so the reversal creates a clawback (owed)."""
+        ids = self._prefer(self._in_status("confirmed"), lambda p: self.wallets[p.user].available < p.cashback)
+        self.reverse(data.draw(st.sampled_from(ids)))
 
     # --- the confirmation job -----------------------------------------------
 
@@ -416,10 +447,20 @@ class MoneyMachine(RuleBasedStateMachine):
             self._expect_error(InsufficientBalance, call)
             return multiple()
         payout = call()
+        _count("(payout granted)")
         assert payout.status == "requested"
         self.wallets[user].available -= amount
         self.model_payouts[payout.pk] = ModelPayout(id=payout.pk, user=user, amount=amount)
         return payout.pk
+
+    @precondition(lambda self: any(w.available >= PAYOUT_MIN for w in self.wallets))
+    @rule(target=payouts, user=st.integers(0, 1))
+    def withdraw_everything_available(self, user):
+        """A user emptying their wallet: a later reversal of confirmed cashback is then owed."""
+        amount = min(self.wallets[user].available, PAYOUT_LIMIT)
+        if amount <= ZERO:
+            return multiple()
+        return self.request_payout(user, amount, card=True)
 
     @rule(payout=payouts, status=st.sampled_from(["processing", "completed", "failed"]))
     def process_payout(self, payout, status):
