@@ -1,0 +1,109 @@
+"""Query budgets of the endpoints the benchmark loads (docs/benchmarks.md).
+
+Each request's SQL statements are counted (not timed): a change that adds a query to a
+hot path, or an N+1 on a page, fails here long before it shows in `make bench`.
+Transaction control (BEGIN, SAVEPOINT, COMMIT) is counted too.
+"""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from merchants.tests.factories import MerchantFactory
+from offers.tests.factories import OfferFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _earn(user, amount: str) -> None:
+    """Give ``user`` available cashback through the services (ingest, then confirm)."""
+    from clicknback.audit.services import SYSTEM
+    from purchases.services import purchase_confirm, purchase_ingest
+
+    offer = OfferFactory(cashback_value=Decimal("20.00"), monthly_cap=Decimal("1000.00"))
+    purchase = purchase_ingest(
+        caller=user,
+        external_id=f"budget-{uuid.uuid4()}",
+        user_id=user.pk,
+        merchant_id=offer.merchant_id,
+        amount=Decimal(amount),
+        currency="EUR",
+    )
+    purchase_confirm(purchase_id=purchase.pk, actor=SYSTEM)
+
+
+def test_wallet_read_costs_two_queries(user, user_client, django_assert_max_num_queries):
+    # given
+    _earn(user, "100.00")
+
+    # when
+    with django_assert_max_num_queries(2):
+        response = user_client.get("/api/v1/users/me/wallet")
+
+    # then
+    assert response.status_code == 200
+
+
+def test_wallet_transactions_page_costs_three_queries_whatever_its_size(
+    user, user_client, django_assert_max_num_queries
+):
+    # given: more credits than a page holds
+    for _ in range(12):
+        _earn(user, "10.00")
+
+    # when
+    with django_assert_max_num_queries(3):
+        response = user_client.get("/api/v1/users/me/wallet/transactions?limit=100")
+
+    # then
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 12
+
+
+def test_active_offers_page_costs_three_queries_whatever_its_size(user_client, django_assert_max_num_queries):
+    # given
+    OfferFactory.create_batch(25)
+
+    # when
+    with django_assert_max_num_queries(3):
+        response = user_client.get("/api/v1/offers/active?limit=100")
+
+    # then
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 25
+
+
+def test_purchase_ingestion_stays_within_its_budget(user, user_client, django_assert_max_num_queries):
+    # given: a user who already has a wallet (its first purchase also creates it: 2 more)
+    from wallets.models import Wallet
+
+    Wallet.objects.create(user=user)
+    offer = OfferFactory(merchant=MerchantFactory())
+    body = {
+        "external_id": "budget-ingest-1",
+        "user_id": str(user.pk),
+        "merchant_id": str(offer.merchant_id),
+        "amount": "25.00",
+        "currency": "EUR",
+    }
+
+    # when
+    with django_assert_max_num_queries(15):
+        response = user_client.post("/api/v1/purchases", body, format="json")
+
+    # then
+    assert response.status_code == 201
+
+
+def test_payout_request_stays_within_its_budget(user, user_client, django_assert_max_num_queries):
+    # given
+    _earn(user, "100.00")
+    body = {"amount": "10.00", "method": "card", "details": {"card_token": "tok_budget_0001"}}
+
+    # when
+    with django_assert_max_num_queries(9):
+        response = user_client.post("/api/v1/users/payouts", body, format="json")
+
+    # then
+    assert response.status_code == 201
