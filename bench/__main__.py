@@ -311,9 +311,9 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
 
 
 def start_profiler(pid: int, log_dir: Path, scenario: str, seconds: float) -> subprocess.Popen:
-    """py-spy over gunicorn and its workers; writes a flame graph and a raw profile."""
+    """py-spy over gunicorn and its workers, sampling only threads that hold the GIL."""
     out = log_dir / f"profile-{scenario}"
-    log(f"profiling {scenario} into {out}.svg / {out}.txt")
+    log(f"profiling {scenario} into {out}.txt (py-spy raw format: collapsed stacks)")
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), "--subprocesses",
