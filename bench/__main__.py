@@ -203,6 +203,7 @@ def phase_ceiling(args, env, size) -> dict:
     from bench.report import summarise
 
     scripts = render_scripts(users=size.users, merchants=size.merchants)
+    postmaster = postmaster_pid(env["DATABASE_URL"])
     results: dict = {}
     for name, script in scripts.items():
         for clients in args.clients:
@@ -214,11 +215,25 @@ def phase_ceiling(args, env, size) -> dict:
                     name=name,
                     clients=clients,
                     seconds=max(1, round(args.duration)),
+                    postmaster_pid=postmaster,
                 )
                 log(f"pgbench {name} c={clients}: {run['rps']} tps, p99 {run['p99_ms']} ms")
                 runs.append(run)
             results.setdefault(name, {})[str(clients)] = summarise(runs)
     return results
+
+
+def postmaster_pid(database_url: str) -> int | None:
+    """The PostgreSQL server's process id when it runs on this machine (else None)."""
+    import psycopg
+
+    from bench import stack
+
+    with psycopg.connect(database_url) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        parent = stack.parent_pid(backend)
+        title = Path(f"/proc/{backend}/cmdline").read_bytes() if parent else b""
+    return parent if parent and b"postgres" in title else None
 
 
 def run_loadgen(spec: dict, tmp: Path) -> dict:

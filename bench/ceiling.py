@@ -16,6 +16,7 @@ exactly as for the HTTP figures.
 """
 
 import glob
+import math
 import os
 import re
 import shutil
@@ -26,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from bench.dataset import MERCHANT, OFFER, USER
 from bench.sqlgen import insert_values, table
+from bench.stack import reaped_children_cpu_seconds
 from bench.stats import latency_summary
 
 
@@ -170,7 +172,16 @@ _TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MU
 _FAILED = re.compile(r"^number of failed transactions: (\d+)", re.MULTILINE)
 
 
-def run_pgbench(*, database_url: str, script: str, name: str, clients: int, seconds: int, threads: int = 2) -> dict:
+def run_pgbench(
+    *,
+    database_url: str,
+    script: str,
+    name: str,
+    clients: int,
+    seconds: int,
+    threads: int = 2,
+    postmaster_pid: int | None = None,
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="cnb-pgbench-") as tmp:
         path = Path(tmp) / f"{name}.sql"
         path.write_text(script)
@@ -179,7 +190,10 @@ def run_pgbench(*, database_url: str, script: str, name: str, clients: int, seco
             pgbench_binary(), "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(threads, clients)),
             "-T", str(seconds), "-f", str(path), "-l", "--log-prefix", prefix,
         ]  # fmt: skip
+        db_cpu_before = reaped_children_cpu_seconds(postmaster_pid) if postmaster_pid else math.nan
         proc = subprocess.run(cmd, env={**os.environ, **libpq_env(database_url)}, capture_output=True, text=True)
+        # pgbench's backends have exited and been reaped by now: their CPU is the postmaster's
+        db_cpu = reaped_children_cpu_seconds(postmaster_pid) - db_cpu_before if postmaster_pid else math.nan
         if proc.returncode != 0:
             raise RuntimeError(f"pgbench failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
         latencies = []
@@ -198,4 +212,5 @@ def run_pgbench(*, database_url: str, script: str, name: str, clients: int, seco
         "errors": int(failed.group(1)) if failed else 0,
         "rps": round(float(tps.group(1)), 1) if tps else float("nan"),
         **latency_summary(latencies),
+        "db_cpu_ms_per_req": round(db_cpu * 1000 / len(latencies), 3) if latencies else math.nan,
     }

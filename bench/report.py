@@ -119,7 +119,7 @@ def table_rows(results: dict) -> list[list[str]]:
                         _cell(s["p99_ms"]),
                         str(s["errors"]),
                         _fmt(s["app_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
-                        _fmt(s["db_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
+                        _fmt(s["db_cpu_ms_per_req"]["median"], 2),
                         "ceiling" if section == "ceiling" else (f"{vs * 100:.1f}%" if vs == vs else "n/a"),
                     ]
                 )

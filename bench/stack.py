@@ -142,3 +142,17 @@ def cpu_seconds(*, process_group: int | None = None, cmdline_contains: str | Non
                 continue
         total += int(fields[11]) + int(fields[12])
     return total / _TICKS
+
+
+def reaped_children_cpu_seconds(pid: int) -> float:
+    """CPU seconds of the exited (reaped) children of ``pid``: for the postmaster, the work of
+    every backend that has disconnected since it started."""
+    fields = _proc_stat(str(pid))
+    if fields is None:
+        return float("nan")
+    return (int(fields[13]) + int(fields[14])) / _TICKS
+
+
+def parent_pid(pid: int) -> int | None:
+    fields = _proc_stat(str(pid))
+    return int(fields[1]) if fields else None
