@@ -159,7 +159,7 @@ def markdown(results: dict) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}; load average at start "
         f"{m.get('loadavg_at_start', 'n/a')} (other work on the machine shows up here).",
         "",
-        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
+        f"Versions: Python {m.get('python', '?')}, " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".",
         "",
         f"Stack: gunicorn `{c['gunicorn']}`; Celery prefork workers; DEBUG off; throttling off; "
         f"{c['duration']} s per measurement after {c['warmup']} s warm-up, repeated {c['repeat']} times "
