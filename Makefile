@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.run-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench stop services clean
+.PHONY: run test lint format bench stop services clean security test-deep
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,29 @@ run: $(RUN_STAMP)
 test: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory security
 	CLICKNBACK_DATA_DIR=$${CLICKNBACK_DATA_DIR:-.data/test} DJANGO_ENV=test \
 	  $(PY) -m clicknback.devservices --stop-after --tune-for-tests -- \
 	  sh -c '$(PY) manage.py makemigrations --check --dry-run && \
 	         $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=85 $(PYTEST_ARGS)'
+
+# Static security checks, part of `make test`: bandit (medium and high severity) on the
+# application code, and pip-audit on every installed package (see docs/testing-under-attack.md
+# for what happens on a machine that cannot reach the vulnerability service).
+SECURITY_PATHS := clicknback users merchants offers purchases wallets payouts
+security: $(DEV_STAMP)
+	$(VENV)/bin/bandit -r $(SECURITY_PATHS) -ll -x '*/tests/*,*/migrations/*' -q
+	$(PY) -m tests.security.pip_audit_gate
+
+# Larger fuzzing and state-machine runs (minutes, not seconds); sizes can be overridden.
+FUZZ_EXAMPLES ?= 60
+SM_EXAMPLES ?= 200
+SM_STEPS ?= 60
+test-deep: $(DEV_STAMP)
+	CLICKNBACK_DATA_DIR=$${CLICKNBACK_DATA_DIR:-.data/test} DJANGO_ENV=test \
+	  FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SM_EXAMPLES=$(SM_EXAMPLES) SM_STEPS=$(SM_STEPS) \
+	  $(PY) -m clicknback.devservices --stop-after --tune-for-tests -- \
+	  $(PY) -m pytest tests/fuzz tests/statemachine $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
