@@ -3,12 +3,22 @@
 import os
 
 from celery import Celery
+from celery.signals import task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clicknback.settings")
 
 app = Celery("clicknback")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+def _drop_stale_connections(**kwargs) -> None:
+    """Connections are reused across tasks (CELERY_DB_REUSE_MAX); drop broken or expired ones
+    first, so a worker recovers by itself after a database restart."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 @app.task(name="clicknback.ping")

@@ -165,11 +165,28 @@ def ensure_environment(*, tune_for_tests: bool = False) -> dict[str, str]:
     """Start whatever is missing; return the variables that were set."""
     started = {}
     if not os.environ.get("DATABASE_URL"):
+        _already_running["postgres"] = _postgres_running()
         started["DATABASE_URL"] = start_postgres(tune_for_tests=tune_for_tests)
     if not os.environ.get("REDIS_URL"):
+        _already_running["redis"] = _redis_running() is not None
         started["REDIS_URL"] = start_redis()
     os.environ.update(started)
     return started
+
+
+# Servers that were up before this call (another `make run`, say) are left running.
+_already_running: dict[str, bool] = {}
+
+
+def _postgres_running() -> bool:
+    pidfile = PG_DIR / "postmaster.pid"
+    if not pidfile.exists():
+        return False
+    try:
+        os.kill(int(pidfile.read_text().splitlines()[0]), 0)
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -202,9 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         return child.wait()
     finally:
         if args.stop_after:
-            if "REDIS_URL" in started:
+            if "REDIS_URL" in started and not _already_running.get("redis"):
                 stop_redis()
-            if "DATABASE_URL" in started:
+            if "DATABASE_URL" in started and not _already_running.get("postgres"):
                 stop_postgres()
 
 

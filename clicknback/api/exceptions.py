@@ -4,6 +4,7 @@ import logging
 import math
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -79,6 +80,13 @@ def render_exception(exc: Exception) -> tuple[int, dict, dict]:
         return 406, error_body("NOT_ACCEPTABLE", str(exc.detail)), {}
     if isinstance(exc, drf.APIException):
         return exc.status_code, error_body(str(exc.default_code).upper(), str(exc.detail)), {}
+    if isinstance(exc, DatabaseOperationalError):
+        # The database is unreachable (restart, failover): not a bug, and worth a retry.
+        logger.warning("Database unavailable", exc_info=exc, extra={"request_id": get_request_id()})
+        body = error_body(
+            "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; try again shortly.", {"retry_after": 5}
+        )
+        return 503, body, {"Retry-After": "5"}
     request_id = get_request_id()
     logger.error("Unhandled exception", exc_info=exc, extra={"request_id": request_id})
     return (

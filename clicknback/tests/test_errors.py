@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 
@@ -73,6 +74,7 @@ def test_every_domain_error_renders_the_envelope_with_its_code_and_status(cls):
         (drf.UnsupportedMediaType("text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE"),
         (drf.NotAcceptable(), 406, "NOT_ACCEPTABLE"),
         (RuntimeError("secret SQL here"), 500, "INTERNAL_SERVER_ERROR"),
+        (OperationalError("connection refused: secret SQL here"), 503, "SERVICE_UNAVAILABLE"),
     ],
 )
 def test_framework_and_unknown_errors_render_the_envelope(exc, status, code):
