@@ -4,6 +4,8 @@ Token parsing and signature checks come from djangorestframework-simplejwt; this
 only translates its failures into INVALID_TOKEN / EXPIRED_TOKEN / USER_INACTIVE.
 """
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -11,6 +13,14 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
+
+from clicknback.rows import RowReader
+
+
+@cache
+def _users() -> RowReader:
+    """The user row is re-read on every request, so a deactivation takes effect at once."""
+    return RowReader(get_user_model(), by="id")
 
 
 class ContractAuthenticationFailed(exceptions.AuthenticationFailed):
@@ -44,9 +54,11 @@ class BearerTokenAuthentication(BaseAuthentication):
         if not user_id:
             raise ContractAuthenticationFailed("INVALID_TOKEN", "The access token names no user.")
         try:
-            user = get_user_model().objects.get(pk=user_id)
-        except (get_user_model().DoesNotExist, ValueError, TypeError, DjangoValidationError):
-            raise ContractAuthenticationFailed("INVALID_TOKEN", "The access token's user does not exist.") from None
+            user = _users().get(user_id)
+        except (ValueError, TypeError, DjangoValidationError):
+            user = None
+        if user is None:
+            raise ContractAuthenticationFailed("INVALID_TOKEN", "The access token's user does not exist.")
         if not user.is_active:
             raise ContractAuthenticationFailed(
                 "USER_INACTIVE", "This account is deactivated.", {"user_id": str(user.pk)}
