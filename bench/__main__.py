@@ -313,7 +313,7 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
                     log(
                         f"{scenario} c={clients}: {run['rps']} req/s, p50 {run['p50_ms']} p95 {run['p95_ms']} "
                         f"p99 {run['p99_ms']} ms, errors {run['errors']}, CPU/req app {run['app_cpu_ms_per_req']} ms"
-                        f" db {run['db_cpu_ms_per_req']} ms"
+                        f" db {run['db_cpu_ms_per_req']} ms loadgen {run['loadgen_cpu_ms_per_req']} ms"
                     )
                     if not server.alive():
                         raise RuntimeError(f"gunicorn exited:\n{server.log_tail()}")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from bench.stats import ratio, spread
 
-FIGURES = ("rps", "p50_ms", "p95_ms", "p99_ms", "app_cpu_ms_per_req", "db_cpu_ms_per_req")
+FIGURES = (
+    "rps", "p50_ms", "p95_ms", "p99_ms", "app_cpu_ms_per_req", "db_cpu_ms_per_req", "loadgen_cpu_ms_per_req",
+)  # fmt: skip
 
 # Which ceiling each HTTP figure is compared with.
 CEILING_FOR = {
@@ -120,6 +122,7 @@ def table_rows(results: dict) -> list[list[str]]:
                         str(s["errors"]),
                         _fmt(s["app_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
                         _fmt(s["db_cpu_ms_per_req"]["median"], 2),
+                        _fmt(s["loadgen_cpu_ms_per_req"]["median"], 2) if section == "http" else "",
                         "ceiling" if section == "ceiling" else (f"{vs * 100:.1f}%" if vs == vs else "n/a"),
                     ]
                 )
@@ -128,7 +131,7 @@ def table_rows(results: dict) -> list[list[str]]:
 
 HEADER = [
     "measurement", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-    "app CPU ms/req", "db CPU ms/req", "vs ceiling",
+    "app CPU ms/req", "db CPU ms/req", "loadgen CPU ms/req", "vs ceiling",
 ]  # fmt: skip
 
 
