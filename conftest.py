@@ -22,6 +22,12 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_catalog_cache(settings):
+    """Tests write offers with factories (no invalidation): the catalog cache is opt-in."""
+    settings.CATALOG_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

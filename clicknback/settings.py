@@ -117,6 +117,10 @@ CACHES = {
     }
 }
 
+# Seconds a cached catalog page (GET /offers/active) may live; changes through the
+# services invalidate it at once (clicknback/catalog_cache.py). 0 turns the cache off.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"

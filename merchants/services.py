@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from clicknback.audit.services import Actor, audit_record
+from clicknback.catalog_cache import catalog_changed
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import quantize
 from merchants.errors import MerchantNameTaken
@@ -41,6 +42,7 @@ def merchant_create(*, name: str, default_cashback_percentage: Decimal, active: 
         except IntegrityError:
             # The only unique rule is the case-insensitive name index.
             raise MerchantNameTaken(name) from None
+        catalog_changed()
         audit_record(
             actor=actor,
             action="merchant.created",
@@ -67,6 +69,7 @@ def merchant_set_active(*, merchant_id: uuid.UUID | str, active: bool, actor: Ac
             return merchant
         merchant.active = active
         merchant.save(update_fields=["active", "updated_at"])
+        catalog_changed()
         audit_record(
             actor=actor,
             action="merchant.activated" if active else "merchant.deactivated",

@@ -8,11 +8,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clicknback.api.pagination import OffsetLimitPagination
+from clicknback.api.pagination import OffsetLimitPagination, parse_page_params
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.params import parse_choice_param, parse_date_param, parse_uuid_param
 from clicknback.audit.services import Actor
+from clicknback.catalog_cache import cached_page
 from clicknback.errors import Forbidden, NotFound, ValidationFailed
 from offers import selectors, services
 from offers.models import OfferStatus
@@ -111,7 +112,10 @@ class OfferActiveListApi(ListAPIView):
         responses={200: OfferOutputSerializer(many=True), **errors(AUTH_ERRORS, VALIDATION)},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # The page is the same for every caller: built once per catalog version and day.
+        offset, limit = parse_page_params(request.query_params, self.pagination_class.default_limit)
+        key = f"offers-active:{services.utc_today().isoformat()}:{offset}:{limit}"
+        return Response(cached_page(key, lambda: self.list(request, *args, **kwargs).data))
 
 
 class OfferDetailApi(APIView):

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record
+from clicknback.catalog_cache import catalog_changed
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import quantize
 from merchants.services import merchant_lock
@@ -106,6 +107,7 @@ def offer_create(
             status=OfferStatus.ACTIVE,
         )
         _save_in_savepoint(offer, force_insert=True)
+        catalog_changed()
         audit_record(
             actor=actor,
             action="offer.created",
@@ -147,6 +149,7 @@ def offer_set_status(*, offer_id: uuid.UUID | str, status: str, actor: Actor) ->
                 raise ActiveOfferAlreadyExists(merchant_id, existing.pk)
         offer.status = status
         _save_in_savepoint(offer, update_fields=["status", "updated_at"])
+        catalog_changed()
         audit_record(
             actor=actor,
             action="offer.activated" if status == OfferStatus.ACTIVE else "offer.deactivated",
