@@ -275,12 +275,15 @@ def purchase_verify_chunk(
     """One verification attempt for each purchase of a claimed chunk; safe to run twice.
 
     Returns how many purchases had each ``Outcome``. A verifier error for one purchase
-    is logged; that purchase keeps its claim (retaken once it expires), the others go on.
+    is logged (one line per chunk); that purchase keeps its claim (retaken once it
+    expires), the others go on.
     """
     result = _verify_chunk(purchase_ids=purchase_ids, claim_token=claim_token, now=now)
-    for purchase_id, error in result.errors.items():
+    if result.errors:
+        purchase_id, error = next(iter(result.errors.items()))
         logger.warning(
-            "Verification of purchase %s failed; it is retried once its claim expires.",
+            "Verification of %d purchase(s) failed (first: %s); they are retried once their claims expire.",
+            len(result.errors),
             purchase_id,
             exc_info=(type(error), error, error.__traceback__),
         )

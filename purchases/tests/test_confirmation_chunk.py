@@ -62,7 +62,7 @@ def verifier(settings):
     return MerchantVerifier
 
 
-def test_a_chunk_gives_each_purchase_its_own_outcome(user, other_user, admin_user, verifier, settings):
+def test_a_chunk_gives_each_purchase_its_own_outcome(user, other_user, admin_user, verifier, settings, caplog):
     # given: one purchase for every outcome, all in the same claimed chunk
     settings.PURCHASE_MAX_VERIFICATION_ATTEMPTS = 3
     settings.PURCHASE_CONFIRMATION_INTERVAL_SECONDS = 30
@@ -97,6 +97,7 @@ def test_a_chunk_gives_each_purchase_its_own_outcome(user, other_user, admin_use
     assert doomed.cashback.status == CashbackStatus.REVERSED
     assert status_of(failing) == (PurchaseStatus.PENDING, 0)
     assert failing.claim_token == token  # kept: the lease expires and it is retried
+    assert f"failed (first: {failing.pk})" in caplog.text
     assert status_of(reversed_meanwhile) == (PurchaseStatus.REVERSED, 0)
     assert Wallet.objects.get(user=user).available_balance == Decimal("5.00")
     assert Wallet.objects.get(user=other_user).pending_balance == Decimal("5.00")  # only the failing one
