@@ -149,6 +149,8 @@ REJECTION_MERCHANT_IDS = env.list("REJECTION_MERCHANT_IDS", default=[BANKSIMFAIL
 PURCHASE_VERIFIER_CLASS = env.str("PURCHASE_VERIFIER_CLASS", default="purchases.verifier.SimulatedBankVerifier")
 PURCHASE_CLAIM_SECONDS = env.int("PURCHASE_CLAIM_SECONDS", default=120)
 PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=500)
+# Claimed purchases per verification task (1: one task per purchase).
+PURCHASE_VERIFY_CHUNK_SIZE = env.int("PURCHASE_VERIFY_CHUNK_SIZE", default=100)
 # reconcile_wallets: dotted paths of functions returning, per user id, what the domain
 # says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
 WALLET_RECONCILERS = ["purchases.reconcile.contribution", "payouts.reconcile.contribution"]

@@ -6,26 +6,38 @@
   once take disjoint batches. A claim is a lease (``claimed_until``) with a token;
   the purchase stays ``pending``, so a worker killed mid-task loses nothing: the claim
   expires and the next dispatcher takes the purchase again with a new token.
-* ``purchase_verify`` (one task per purchase) asks the bank verifier outside any
-  transaction, then locks the purchase, checks it is still pending and still carries
-  its claim token, and confirms, schedules the next attempt, or rejects after the last.
+* ``purchase_verify_chunk`` (one task per chunk of up to ``PURCHASE_VERIFY_CHUNK_SIZE``
+  claimed purchases) asks the bank verifier about each purchase outside any
+  transaction, then, in one transaction, locks the purchases still pending and still
+  carrying their claim token (ordered by id), then their wallets (ordered by id), and
+  confirms each, schedules its next attempt, or rejects it after the last, writing the
+  whole chunk with a constant number of statements. Every purchase keeps its own
+  attempts, lease and outcome; ``purchase_verify`` is the same for one purchase.
 """
 
 import datetime as dt
+import logging
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from time import monotonic
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from clicknback.audit.services import SYSTEM
+from clicknback.audit.services import SYSTEM, audit_record_many
 from clicknback.flags.services import flag_evaluate
-from purchases.models import Purchase, PurchaseStatus
+from clicknback.money import format_amount
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
 from purchases.selectors import JOB_FLAG, auto_confirm_scopes
-from purchases.services import apply_confirm, apply_reject
+from purchases.services import SOURCE_TYPE
 from purchases.verifier import verifier_get
+from wallets.models import Bucket
+from wallets.services import NegativeBalance, WalletBatch, wallets_lock
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,57 +74,232 @@ def _relax_durability() -> None:
     """Commit this attempt without waiting for the WAL flush (PostgreSQL ``synchronous_commit``).
 
     Safe because of the lease: should the server crash before the flush, the whole
-    transaction (status, wallet, ledger, audit) is lost together, the purchase is still
-    pending with its claim, and it is verified again once the claim expires. The API's
-    own writes keep the default, fully durable commit.
+    transaction (statuses, wallets, ledger, audit of every purchase of the chunk) is lost
+    together, each of those purchases is still pending with its claim, and each is
+    verified again once its claim expires. The API's own writes keep the default, fully
+    durable commit.
     """
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 class Outcome:
-    SKIPPED = "skipped"
+    SKIPPED = "skipped"  # gone, no longer pending, another claim, or the lease expired
     CONFIRMED = "confirmed"
-    RETRY = "retry"
-    REJECTED = "rejected"
+    RETRY = "retry"  # no match yet: the next attempt is scheduled
+    REJECTED = "rejected"  # no match after the last attempt
+    FAILED = "failed"  # the verifier raised (or the posting was refused): not counted
+    DEFERRED = "deferred"  # not asked in time: the claim is released, not counted
+
+
+# Asking the bank about a chunk stops (the rest is released, uncounted, for the next
+# dispatcher run) when only this share of the lease is left, or once this share of the
+# task's soft time limit has passed: a slow verifier must neither let the leases of the
+# purchases still waiting in the chunk expire under it nor get the task killed mid-chunk.
+# The first purchase is always asked, so a chunk of one behaves as a single task did.
+LEASE_MARGIN_SHARE = 0.25
+TIME_LIMIT_SHARE = 0.5
+
+
+def rejection_reason(attempts: int) -> str:
+    return f"The bank found no matching transaction after {attempts} attempts."
+
+
+@dataclass
+class ChunkResult:
+    outcomes: dict[uuid.UUID, str] = field(default_factory=dict)
+    errors: dict[uuid.UUID, Exception] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(self.outcomes.values()))
+
+
+def _verify_seconds(purchases: list[Purchase], now: dt.datetime) -> float:
+    lease_left = (min(purchase.claimed_until for purchase in purchases) - now).total_seconds()
+    return min(
+        lease_left - settings.PURCHASE_CLAIM_SECONDS * LEASE_MARGIN_SHARE,
+        settings.CELERY_TASK_SOFT_TIME_LIMIT * TIME_LIMIT_SHARE,
+    )
+
+
+def _ask_bank(purchases: list[Purchase], now: dt.datetime, result: ChunkResult) -> tuple[dict, list]:
+    """Ask the verifier about each purchase, outside any transaction.
+
+    Returns ``({purchase_id: matched}, [purchase ids not asked in time])``; a verifier
+    error is recorded in ``result`` and the purchase is left alone.
+    """
+    verifier = verifier_get()
+    seconds = _verify_seconds(purchases, now)
+    started = monotonic()
+    matched: dict[uuid.UUID, bool] = {}
+    deferred: list[uuid.UUID] = []
+    for index, purchase in enumerate(purchases):
+        if index and monotonic() - started >= seconds:
+            deferred.append(purchase.pk)
+            continue
+        try:
+            matched[purchase.pk] = bool(verifier.verify(purchase))
+        except Exception as exc:  # noqa: BLE001 - "could not ask": the attempt is not counted
+            result.errors[purchase.pk] = exc
+            result.outcomes[purchase.pk] = Outcome.FAILED
+    return matched, deferred
+
+
+def _verify_chunk(
+    *, purchase_ids: list[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None
+) -> ChunkResult:
+    now = now or timezone.now()
+    token = uuid.UUID(str(claim_token))
+    ids = list(dict.fromkeys(uuid.UUID(str(purchase_id)) for purchase_id in purchase_ids))
+    result = ChunkResult(outcomes=dict.fromkeys(ids, Outcome.SKIPPED))
+    live = Purchase.objects.filter(pk__in=ids, status=PurchaseStatus.PENDING, claim_token=token, claimed_until__gt=now)
+    by_id = {purchase.pk: purchase for purchase in live}
+    if not by_id:
+        return result
+    purchases = [by_id[purchase_id] for purchase_id in ids if purchase_id in by_id]  # in claim order
+    matched, deferred = _ask_bank(purchases, now, result)
+    if matched or deferred:
+        with transaction.atomic():
+            _relax_durability()
+            _decide(matched=matched, deferred=deferred, token=token, now=now, result=result)
+    return result
+
+
+def _decide(
+    *,
+    matched: dict[uuid.UUID, bool],
+    deferred: list[uuid.UUID],
+    token: uuid.UUID,
+    now: dt.datetime,
+    result: ChunkResult,
+) -> None:
+    """Under the locks (purchases by id, then wallets by id): confirm, retry or reject each purchase."""
+    rows = list(
+        Purchase.objects.select_for_update(of=("self",))
+        .filter(pk__in=[*matched, *deferred], status=PurchaseStatus.PENDING, claim_token=token)
+        .order_by("pk")
+        .values_list("pk", "user_id", "verification_attempts", "cashback__pk", "cashback__amount")
+    )
+    if not rows:
+        return
+    released = [row[0] for row in rows if row[0] not in matched]
+    # Decided in the order the verifier was asked (the claim order: oldest due first), so
+    # an owed balance is settled by the earliest purchases first, as one task each would.
+    position = {purchase_id: index for index, purchase_id in enumerate(matched)}
+    decided = sorted((row for row in rows if row[0] in matched), key=lambda row: position[row[0]])
+    wallets = wallets_lock(user_ids={row[1] for row in decided})
+    batch = WalletBatch()
+    confirmed: list[tuple[uuid.UUID, uuid.UUID]] = []
+    rejected: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
+    retry: list[uuid.UUID] = []
+    audit: list[tuple[str, uuid.UUID, dict]] = []
+    for purchase_id, user_id, attempts, cashback_id, amount in decided:
+        attempts += 1
+        wallet = wallets[user_id]
+        try:
+            if matched[purchase_id]:
+                settled = min(wallet.owed_balance, amount)
+                batch.post(
+                    wallet=wallet,
+                    movements=[
+                        (Bucket.PENDING, -amount),
+                        (Bucket.OWED, -settled),
+                        (Bucket.AVAILABLE, amount - settled),
+                    ],
+                    reason="cashback_confirmed",
+                    source_type=SOURCE_TYPE,
+                    source_id=purchase_id,
+                    actor=SYSTEM,
+                )
+                confirmed.append((purchase_id, cashback_id))
+                details = {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)}
+                audit.append(("purchase.confirmed", purchase_id, details))
+                result.outcomes[purchase_id] = Outcome.CONFIRMED
+            elif attempts >= settings.PURCHASE_MAX_VERIFICATION_ATTEMPTS:
+                reason = rejection_reason(attempts)[:255]
+                batch.post(
+                    wallet=wallet,
+                    movements=[(Bucket.PENDING, -amount)],
+                    reason="cashback_rejected",
+                    source_type=SOURCE_TYPE,
+                    source_id=purchase_id,
+                    actor=SYSTEM,
+                )
+                rejected.setdefault(reason, []).append((purchase_id, cashback_id))
+                audit.append(
+                    ("purchase.rejected", purchase_id, {"reason": reason, "cashback_amount": format_amount(amount)})
+                )
+                result.outcomes[purchase_id] = Outcome.REJECTED
+            else:
+                retry.append(purchase_id)
+                result.outcomes[purchase_id] = Outcome.RETRY
+        except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
+            result.errors[purchase_id] = exc
+            result.outcomes[purchase_id] = Outcome.FAILED
+
+    changed = timezone.now()
+    cleared = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "updated_at": changed}
+    counted = {"verification_attempts": F("verification_attempts") + 1}
+    if confirmed:
+        Purchase.objects.filter(pk__in=[pk for pk, _ in confirmed]).update(
+            status=PurchaseStatus.CONFIRMED, **cleared, **counted
+        )
+        CashbackTransaction.objects.filter(pk__in=[cb for _, cb in confirmed]).update(
+            status=CashbackStatus.AVAILABLE, updated_at=changed
+        )
+    for reason, pairs in rejected.items():
+        Purchase.objects.filter(pk__in=[pk for pk, _ in pairs]).update(
+            status=PurchaseStatus.REJECTED, rejection_reason=reason, **cleared, **counted
+        )
+    if rejected:
+        CashbackTransaction.objects.filter(pk__in=[cb for pairs in rejected.values() for _, cb in pairs]).update(
+            status=CashbackStatus.REVERSED, updated_at=changed
+        )
+    if retry:
+        next_attempt_at = now + dt.timedelta(seconds=settings.PURCHASE_CONFIRMATION_INTERVAL_SECONDS)
+        Purchase.objects.filter(pk__in=retry).update(
+            claimed_until=None, claim_token=None, next_attempt_at=next_attempt_at, updated_at=changed, **counted
+        )
+    if released:
+        # Not asked in time: the claim is given back (as if its lease had expired) so the
+        # next dispatcher run takes the purchase at once; no attempt is counted.
+        Purchase.objects.filter(pk__in=released).update(claimed_until=None, claim_token=None)
+        result.outcomes.update(dict.fromkeys(released, Outcome.DEFERRED))
+    batch.write()
+    audit_record_many(actor=SYSTEM, resource_type=SOURCE_TYPE, records=audit)
+
+
+def purchase_verify_chunk(
+    *, purchase_ids: list[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """One verification attempt for each purchase of a claimed chunk; safe to run twice.
+
+    Returns how many purchases had each ``Outcome``. A verifier error for one purchase
+    is logged (one line per chunk); that purchase keeps its claim (retaken once it
+    expires), the others go on.
+    """
+    result = _verify_chunk(purchase_ids=purchase_ids, claim_token=claim_token, now=now)
+    if result.errors:
+        purchase_id, error = next(iter(result.errors.items()))
+        logger.warning(
+            "Verification of %d purchase(s) failed (first: %s); they are retried once their claims expire.",
+            len(result.errors),
+            purchase_id,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+    return result.counts()
 
 
 def purchase_verify(
     *, purchase_id: uuid.UUID | str, claim_token: uuid.UUID | str, now: dt.datetime | None = None
 ) -> str:
-    """One verification attempt for a claimed purchase; safe to run twice."""
-    now = now or timezone.now()
-    token = uuid.UUID(str(claim_token))
-    purchase = Purchase.objects.filter(pk=purchase_id).first()
-    if (
-        purchase is None
-        or purchase.status != PurchaseStatus.PENDING
-        or purchase.claim_token != token
-        or purchase.claimed_until is None
-        or purchase.claimed_until <= now
-    ):
-        return Outcome.SKIPPED
-    matched = verifier_get().verify(purchase)
-    with transaction.atomic():
-        _relax_durability()
-        purchase = (
-            Purchase.objects.select_for_update(of=("self",)).select_related("cashback").filter(pk=purchase_id).first()
-        )
-        if purchase is None or purchase.status != PurchaseStatus.PENDING or purchase.claim_token != token:
-            return Outcome.SKIPPED
-        purchase.verification_attempts += 1
-        attempts = purchase.verification_attempts
-        if matched:
-            apply_confirm(purchase, actor=SYSTEM, extra_fields=("verification_attempts",))
-            return Outcome.CONFIRMED
-        if attempts >= settings.PURCHASE_MAX_VERIFICATION_ATTEMPTS:
-            reason = f"The bank found no matching transaction after {attempts} attempts."
-            apply_reject(purchase, reason=reason, actor=SYSTEM, extra_fields=("verification_attempts",))
-            return Outcome.REJECTED
-        purchase.claimed_until = None
-        purchase.claim_token = None
-        purchase.next_attempt_at = now + dt.timedelta(seconds=settings.PURCHASE_CONFIRMATION_INTERVAL_SECONDS)
-        purchase.save(
-            update_fields=["verification_attempts", "claimed_until", "claim_token", "next_attempt_at", "updated_at"]
-        )
-        return Outcome.RETRY
+    """One verification attempt for one claimed purchase (a chunk of one); safe to run twice.
+
+    A verifier error is raised after the attempt was left uncounted.
+    """
+    result = _verify_chunk(purchase_ids=[purchase_id], claim_token=claim_token, now=now)
+    (outcome,) = result.outcomes.values()
+    error = next(iter(result.errors.values()), None)
+    if error is not None:
+        raise error
+    return outcome

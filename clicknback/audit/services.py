@@ -1,6 +1,7 @@
 """The audit log: ``audit_record`` is called inside the transaction of each state change."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,28 @@ class Actor:
 SYSTEM = Actor(ActorType.SYSTEM, None)
 
 
+def _audit_row(
+    *,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object,
+    details: dict[str, Any] | None,
+    outcome: str,
+    request_id: str,
+) -> AuditLog:
+    return AuditLog(
+        actor_type=actor.type,
+        actor_id=actor.id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        outcome=outcome,
+        details=details or {},
+        request_id=request_id,
+    )
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -36,13 +59,42 @@ def audit_record(
     details: dict[str, Any] | None = None,
     outcome: str = "success",
 ) -> AuditLog:
-    return AuditLog.objects.create(
-        actor_type=actor.type,
-        actor_id=actor.id,
+    row = _audit_row(
+        actor=actor,
         action=action,
         resource_type=resource_type,
-        resource_id=str(resource_id),
+        resource_id=resource_id,
+        details=details,
         outcome=outcome,
-        details=details or {},
         request_id=get_request_id() or "",
     )
+    row.save(force_insert=True)
+    return row
+
+
+def audit_record_many(
+    *,
+    actor: Actor,
+    resource_type: str,
+    records: Iterable[tuple[str, object, dict[str, Any]]],
+    outcome: str = "success",
+) -> list[AuditLog]:
+    """Several audit rows (``(action, resource_id, details)`` each) with one INSERT.
+
+    The rows are the ones ``audit_record`` would write one by one; for jobs that change
+    many resources in one transaction.
+    """
+    request_id = get_request_id() or ""
+    rows = [
+        _audit_row(
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            details=details,
+            outcome=outcome,
+            request_id=request_id,
+        )
+        for action, resource_id, details in records
+    ]
+    return AuditLog.objects.bulk_create(rows) if rows else []
