@@ -64,7 +64,7 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def purchase_external_get(*, external_id: str) -> Purchase | None:
-    return Purchase.objects.select_related("cashback").filter(external_id=external_id).first()
+    return Purchase.objects.filter(external_id=external_id).first()
 
 
 def merchant_eligible(*, merchant_id: uuid.UUID) -> Merchant | None:

@@ -118,6 +118,77 @@ def test_a_second_ingestion_with_the_same_external_id_is_a_duplicate_and_credits
     assert balances(user)[0] == d("5.00")
 
 
+def test_an_integrity_error_after_the_insert_is_not_mistaken_for_a_duplicate(user, monkeypatch):
+    # given: a later write of the transaction fails on a constraint
+    from django.db import IntegrityError
+
+    from purchases import services
+
+    def broken_audit(**kwargs):
+        raise IntegrityError("audit insert failed")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    # when / then: the error surfaces (a 500), it is not reported as a duplicate
+    with pytest.raises(IntegrityError):
+        ingest(user, external_id="late-failure")
+    # and the whole ingestion rolled back
+    assert not Purchase.objects.exists()
+    assert not CashbackTransaction.objects.exists()
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_ingestion_leaves_nothing_outside_any_transaction(user, monkeypatch):
+    # given
+    from django.db import IntegrityError
+
+    from purchases import services
+
+    def broken_audit(**kwargs):
+        raise IntegrityError("audit insert failed")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    # when
+    with pytest.raises(IntegrityError):
+        ingest(user, external_id="late-failure")
+    # then
+    assert not Purchase.objects.exists()
+    assert not Wallet.objects.filter(user=user, pending_balance__gt=0).exists()
+
+
+def test_a_duplicate_is_refused_before_an_unknown_merchant(user):
+    # given
+    first = ingest(user, external_id="dup-1")
+    # when
+    with pytest.raises(DuplicatePurchase) as caught:
+        purchase_ingest(
+            caller=user,
+            external_id="dup-1",
+            user_id=user.pk,
+            merchant_id=uuid.uuid4(),
+            amount=d("10.00"),
+            currency="EUR",
+        )
+    # then
+    assert caught.value.details["purchase_id"] == str(first.pk)
+
+
+def test_a_duplicate_is_refused_before_an_unsupported_currency(user):
+    # given
+    offer = OfferFactory()
+    ingest(user, offer=offer, external_id="dup-1")
+    # when / then
+    with pytest.raises(DuplicatePurchase):
+        purchase_ingest(
+            caller=user,
+            external_id="dup-1",
+            user_id=user.pk,
+            merchant_id=offer.merchant_id,
+            amount=d("10.00"),
+            currency="USD",
+        )
+
+
 def test_a_duplicate_from_another_user_does_not_reveal_the_purchase_id(user, other_user):
     # given
     offer = OfferFactory()
