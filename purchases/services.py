@@ -13,11 +13,13 @@ Every transition is one ``transaction.atomic()`` that locks, re-reads and then d
   transaction, then gets an ``IntegrityError`` that rolls its whole transaction back and
   is turned into ``DuplicatePurchase`` (409), never a 500.
 * Ledger rows (through ``wallet_post``) and the audit row are written in the same
-  transaction as the state change; the confirmation job is notified after commit.
+  transaction as the state change; the confirmation job is notified after commit (at
+  most once a second per process, see ``notify_confirmation_job``).
 """
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -194,23 +196,36 @@ def purchase_ingest(
     return purchase
 
 
+# The dispatcher is asked to run at most once per window per process: the first purchase
+# committed in a window publishes one dispatch due at the window's end (``countdown``),
+# which claims every purchase committed in the window. So no committed purchase waits
+# for the dispatcher longer than the window, and a busy process publishes one message a
+# second instead of one per purchase.
+NOTIFY_WINDOW_SECONDS = 1.0
 # After a failed notification, skip notifying for a while: while the broker is down each
 # request would otherwise wait for its own connection timeout. The beat catches up.
 NOTIFY_BACKOFF_SECONDS = 30.0
+_notify_lock = threading.Lock()
 _notify_paused_until = 0.0
+_notify_covered_until = 0.0
 
 
 def notify_confirmation_job() -> None:
-    """Ask the dispatcher to run now; a broker outage only delays it to the next beat."""
-    global _notify_paused_until
+    """Ask the dispatcher to run within the window; a broker outage only delays it to the next beat."""
+    global _notify_paused_until, _notify_covered_until
     from purchases.tasks import dispatch_purchase_confirmations
 
-    if time.monotonic() < _notify_paused_until:
-        return
+    now = time.monotonic()
+    with _notify_lock:
+        if now < _notify_paused_until or now < _notify_covered_until:
+            return
+        _notify_covered_until = now + NOTIFY_WINDOW_SECONDS
     try:
-        dispatch_purchase_confirmations.apply_async(retry=False)
+        dispatch_purchase_confirmations.apply_async(countdown=NOTIFY_WINDOW_SECONDS, retry=False)
     except Exception:  # noqa: BLE001 - the purchase is committed; the beat will pick it up
-        _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
+        with _notify_lock:
+            _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
+            _notify_covered_until = 0.0
         logger.warning("Could not notify the confirmation job; the next beat will.", exc_info=True)
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -419,7 +420,75 @@ def test_reconcile_finds_nothing_after_every_transition(user, other_user, admin_
 # --- notifying the confirmation job ----------------------------------------------
 
 
-def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch):
+class FakeClock:
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def notify(monkeypatch):
+    """``notify_confirmation_job`` with a fresh throttle, a fake clock and recorded publishes."""
+    from purchases import services, tasks
+
+    clock = FakeClock()
+    published = []
+    monkeypatch.setattr(services, "time", clock)
+    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
+    monkeypatch.setattr(services, "_notify_covered_until", 0.0)
+    monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", lambda **kw: published.append(kw))
+    return SimpleNamespace(call=services.notify_confirmation_job, clock=clock, published=published)
+
+
+def test_notifications_within_a_window_publish_one_dispatch_due_at_its_end(notify):
+    # given
+    from purchases.services import NOTIFY_WINDOW_SECONDS
+
+    # when: three purchases commit within one window
+    notify.call()
+    notify.clock.now += 0.5
+    notify.call()
+    notify.clock.now += NOTIFY_WINDOW_SECONDS / 2 - 0.01
+    notify.call()
+    # then: one dispatch, due when the window closes, so it claims all three
+    assert notify.published == [{"countdown": NOTIFY_WINDOW_SECONDS, "retry": False}]
+
+
+def test_a_notification_after_the_window_publishes_again(notify):
+    # given
+    from purchases.services import NOTIFY_WINDOW_SECONDS
+
+    notify.call()
+    # when
+    notify.clock.now += NOTIFY_WINDOW_SECONDS
+    notify.call()
+    # then
+    assert len(notify.published) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_ingestion_notifies_the_dispatcher(notify, user):
+    # when
+    ingest(user)
+    # then
+    assert len(notify.published) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_ingestion_notifies_nobody(notify, user):
+    # given
+    ingest(user, external_id="dup-1")
+    notify.clock.now += 60
+    # when
+    with pytest.raises(DuplicatePurchase):
+        ingest(user, external_id="dup-1")
+    # then
+    assert len(notify.published) == 1
+
+
+def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch, notify):
     # given: a broker that refuses connections
     from purchases import services, tasks
 
@@ -430,10 +499,27 @@ def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(mo
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
-    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
-    # when
+    # when: a second purchase commits after the window, still within the pause
     services.notify_confirmation_job()
+    notify.clock.now += services.NOTIFY_WINDOW_SECONDS + 1
     services.notify_confirmation_job()
     # then: only the first call waited for the broker
     assert calls == [1]
-    assert services._notify_paused_until > 0
+    assert services._notify_paused_until == 1000.0 + services.NOTIFY_BACKOFF_SECONDS
+
+
+def test_notifications_resume_when_the_pause_is_over(monkeypatch, notify):
+    # given: a failed publish paused notifications
+    from purchases import services, tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
+        services.notify_confirmation_job()
+    # when
+    notify.clock.now += services.NOTIFY_BACKOFF_SECONDS
+    services.notify_confirmation_job()
+    # then
+    assert notify.published == [{"countdown": services.NOTIFY_WINDOW_SECONDS, "retry": False}]
