@@ -45,7 +45,7 @@ from purchases.models import CashbackStatus, CashbackTransaction, Purchase, Purc
 from purchases.selectors import (
     cashback_earned_in_month,
     merchant_eligible,
-    offer_for_purchase,
+    offer_terms_for_purchase,
     purchase_external_get,
 )
 from wallets.models import Bucket
@@ -119,7 +119,8 @@ def purchase_ingest(
     normalized_currency = currency.strip().upper()
     supported = normalized_currency in SUPPORTED_CURRENCIES
     now = timezone.now()
-    offer = offer_for_purchase(merchant_id=merchant_id, on_date=now.astimezone(dt.UTC).date()) if supported else None
+    on_date = now.astimezone(dt.UTC).date()
+    offer = offer_terms_for_purchase(merchant_id=merchant_id, on_date=on_date) if supported else None
     if offer is None:
         raise _refusal(
             caller_id=caller.pk,
@@ -129,7 +130,6 @@ def purchase_ingest(
             merchant_id=merchant_id,
         )
 
-    merchant = offer.merchant
     actor = Actor.of(caller)
     inserted = False
     try:
@@ -139,8 +139,8 @@ def purchase_ingest(
             purchase = Purchase.objects.create(
                 external_id=external_id,
                 user_id=user_id,
-                merchant=merchant,
-                offer=offer,
+                merchant_id=offer.merchant_id,
+                offer_id=offer.offer_id,
                 amount=amount,
                 currency=normalized_currency,
                 status=PurchaseStatus.PENDING,
@@ -148,7 +148,7 @@ def purchase_ingest(
             )
             inserted = True
             wallet = wallet_lock(user_id=user_id)
-            earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.pk, moment=now)
+            earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.offer_id, moment=now)
             credited = cashback_for(
                 amount=amount,
                 cashback_type=offer.cashback_type,
@@ -159,7 +159,7 @@ def purchase_ingest(
             cashback = CashbackTransaction.objects.create(
                 purchase=purchase,
                 user_id=user_id,
-                offer=offer,
+                offer_id=offer.offer_id,
                 amount=credited,
                 currency=normalized_currency,
                 status=CashbackStatus.PENDING,
@@ -179,8 +179,8 @@ def purchase_ingest(
                 resource_id=purchase.pk,
                 details={
                     "external_id": external_id,
-                    "merchant_id": str(merchant.pk),
-                    "offer_id": str(offer.pk),
+                    "merchant_id": str(offer.merchant_id),
+                    "offer_id": str(offer.offer_id),
                     "amount": format_amount(amount),
                     "cashback_amount": format_amount(credited),
                 },
