@@ -2,10 +2,9 @@
 feature-flag scopes of the confirmation job.
 
 The two reads of every ingestion (the offer that credits it and the monthly cap sum) are
-plain SQL: built through the ORM they cost ten times more Python than the statement
-itself (query building and model instances), on the hottest write path. Their table and
-column names come from the models, so a renamed field fails loudly, and tests hold
-each one equal to its ORM twin.
+plain SQL (``clicknback.sql``): built through the ORM they cost several times more Python
+than the statement itself (query building and model instances), on the hottest write
+path. Tests hold each one equal to its ORM twin.
 """
 
 import datetime as dt
@@ -16,11 +15,12 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.flags.models import FeatureFlag, ScopeType
 from clicknback.money import ZERO
+from clicknback.sql import column, table
 from merchants.models import Merchant
 from merchants.selectors import merchant_get
 from offers.models import Offer, OfferStatus
@@ -95,22 +95,14 @@ class OfferTerms:
     monthly_cap: Decimal
 
 
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model: type[Model], name: str) -> str:
-    return f"{_table(model)}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
-
-
 @functools.cache
 def _offer_terms_sql() -> str:
-    offer = functools.partial(_column, Offer)
+    offer = functools.partial(column, Offer)
     columns = ", ".join(offer(name) for name in ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap"))
     return (
-        f"SELECT {columns} FROM {_table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters
-        f"INNER JOIN {_table(Merchant)} ON {offer('merchant')} = {_column(Merchant, 'id')} "
-        f"WHERE {offer('merchant')} = %s AND {_column(Merchant, 'active')} AND {offer('status')} = %s "
+        f"SELECT {columns} FROM {table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters
+        f"INNER JOIN {table(Merchant)} ON {offer('merchant')} = {column(Merchant, 'id')} "
+        f"WHERE {offer('merchant')} = %s AND {column(Merchant, 'active')} AND {offer('status')} = %s "
         f"AND {offer('start_date')} <= %s AND {offer('end_date')} >= %s LIMIT 1"
     )
 
@@ -138,10 +130,10 @@ def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 
 @functools.cache
 def _earned_sql() -> str:
-    cashback = functools.partial(_column, CashbackTransaction)
+    cashback = functools.partial(column, CashbackTransaction)
     return (
         f"SELECT SUM({cashback('amount')}) "  # noqa: S608 - identifiers from the models, values are parameters
-        f"FROM {_table(CashbackTransaction)} WHERE {cashback('user')} = %s AND {cashback('offer')} = %s "
+        f"FROM {table(CashbackTransaction)} WHERE {cashback('user')} = %s AND {cashback('offer')} = %s "
         f"AND {cashback('created_at')} >= %s AND {cashback('created_at')} < %s AND {cashback('status')} IN (%s, %s)"
     )
 
