@@ -16,3 +16,8 @@ def table(model: type[Model]) -> str:
 def column(model: type[Model], field_name: str) -> str:
     """The quoted, table-qualified column of a model field (``"merchant"`` → ``merchant_id``)."""
     return f"{table(model)}.{connection.ops.quote_name(model._meta.get_field(field_name).column)}"
+
+
+def column_name(model: type[Model], field_name: str) -> str:
+    """The quoted, unqualified column of a model field (for INSERT column lists)."""
+    return connection.ops.quote_name(model._meta.get_field(field_name).column)

@@ -113,3 +113,17 @@ def test_payout_request_costs_nine_statements(user, user_client, django_assert_n
 
     # then
     assert response.status_code == 201
+
+
+def test_payout_request_with_an_idempotency_key_costs_two_more_statements(user, user_client, django_assert_num_queries):
+    # given: the key is claimed with one INSERT ... ON CONFLICT DO NOTHING and the response
+    # stored with one UPDATE, each atomic on its own (no BEGIN/COMMIT, no savepoint)
+    _earn(user, "100.00")
+    body = {"amount": "10.00", "method": "card", "details": {"card_token": "tok_budget_0002"}}
+
+    # when
+    with django_assert_num_queries(11):
+        response = user_client.post("/api/v1/users/payouts", body, format="json", HTTP_IDEMPOTENCY_KEY="budget-1")
+
+    # then
+    assert response.status_code == 201
