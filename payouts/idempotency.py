@@ -2,21 +2,24 @@
 
 How a request with a key runs:
 
-1. ``idempotency_key_claim`` inserts ``(user, key, request hash)`` in its own, committed
-   transaction *before* any money moves. A concurrent duplicate hits the unique
-   constraint (PostgreSQL makes it wait for the first insert to commit) and then looks
-   at the stored row: still no response → 409 IDEMPOTENCY_KEY_IN_USE; another body →
-   422 IDEMPOTENCY_KEY_REUSED; done with the same body → the stored response, replayed.
+1. ``idempotency_key_claim`` inserts ``(user, key, request hash)`` with ``INSERT … ON
+   CONFLICT DO NOTHING``, one statement that commits on its own, *before* any money
+   moves. A concurrent duplicate's insert does nothing (PostgreSQL makes it wait for
+   the first insert to commit), so it looks at the stored row: still no response → 409
+   IDEMPOTENCY_KEY_IN_USE; another body → 422 IDEMPOTENCY_KEY_REUSED; done with the
+   same body → the stored response, replayed.
 2. The payout is requested (its own transaction).
-3. Success: ``idempotency_key_complete`` stores the status and body of the response.
-   Failure (a refused payout, or a crash): ``idempotency_key_release`` deletes the key.
-   A refused request changed nothing, so the client may retry it with the same key,
-   e.g. after its balance grew; only a payout that exists is ever replayed.
+3. Success: ``idempotency_key_complete`` stores the status and body of the response
+   (one UPDATE). Failure (a refused payout, or a crash): ``idempotency_key_release``
+   deletes the key. A refused request changed nothing, so the client may retry it with
+   the same key, e.g. after its balance grew; only a payout that exists is ever replayed.
 
-Keys live ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 h): an older key counts as absent and the
-periodic task ``payouts.tasks.purge_idempotency_keys`` deletes them.
+Keys live ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 h): an older key counts as absent (a claim
+that finds one deletes it and claims afresh) and the periodic task
+``payouts.tasks.purge_idempotency_keys`` deletes them.
 """
 
+import functools
 import hashlib
 import json
 import uuid
@@ -25,10 +28,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clicknback.errors import ValidationFailed
+from clicknback.sql import column_name, table
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import IdempotencyKey
 
@@ -69,20 +73,45 @@ def idempotency_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
 
 
+@functools.cache
+def _claim_sql() -> str:
+    columns = ", ".join(column_name(IdempotencyKey, name) for name in ("user", "key", "request_hash", "created_at"))
+    return (
+        f"INSERT INTO {table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - model identifiers
+        f"ON CONFLICT ({column_name(IdempotencyKey, 'user')}, {column_name(IdempotencyKey, 'key')}) DO NOTHING "
+        f"RETURNING {column_name(IdempotencyKey, 'id')}"
+    )
+
+
+def _insert_claim(*, user_id: uuid.UUID, key: str, request_hash: str) -> IdempotencyKey | None:
+    """The new claim row, or None when the user already has a row for this key."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), [user_id, key, request_hash, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotencyKey(pk=row[0], user_id=user_id, key=key, request_hash=request_hash, created_at=now)
+
+
 def idempotency_key_claim(*, user_id: uuid.UUID, key: str, request_hash: str) -> Claim:
     """Claim ``key`` for this request, or return the first response to replay.
 
     Must run outside any transaction: the claim has to be committed (visible to the
-    duplicates) before the payout starts.
+    duplicates) before the payout starts. A fresh key costs one statement; no error is
+    raised on a conflict, so no transaction or savepoint is needed around the insert.
     """
-    with transaction.atomic():
-        IdempotencyKey.objects.filter(user_id=user_id, key=key, created_at__lt=idempotency_cutoff()).delete()
-        try:
-            with transaction.atomic():
-                row = IdempotencyKey.objects.create(user_id=user_id, key=key, request_hash=request_hash)
-            return Claim(key=row)
-        except IntegrityError:
-            pass
+    claimed = _insert_claim(user_id=user_id, key=key, request_hash=request_hash)
+    if claimed is not None:
+        return Claim(key=claimed)
+    existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+    if existing is not None and existing.created_at < idempotency_cutoff():
+        # An expired key counts as absent: forget it and claim afresh (a concurrent
+        # claimer may win the new insert, which is then read like any other holder).
+        IdempotencyKey.objects.filter(pk=existing.pk, created_at__lt=idempotency_cutoff()).delete()
+        claimed = _insert_claim(user_id=user_id, key=key, request_hash=request_hash)
+        if claimed is not None:
+            return Claim(key=claimed)
         existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
     if existing is None:
         # The holder released it between our insert and our read: the caller may retry.
@@ -95,9 +124,8 @@ def idempotency_key_claim(*, user_id: uuid.UUID, key: str, request_hash: str) ->
 
 
 def idempotency_key_complete(*, key: IdempotencyKey, status: int, body: dict) -> IdempotencyKey:
-    """Store the first response so repeats replay it."""
-    with transaction.atomic():
-        IdempotencyKey.objects.filter(pk=key.pk).update(response_status=status, response_body=body)
+    """Store the first response so repeats replay it (one UPDATE, atomic on its own)."""
+    IdempotencyKey.objects.filter(pk=key.pk).update(response_status=status, response_body=body)
     key.response_status, key.response_body = status, body
     return key
 

@@ -1,12 +1,18 @@
 """Payout reads: single payout, the user's and the admin's lists, wallet transactions."""
 
+import functools
 import uuid
+from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.db.models import CharField, F, QuerySet, UUIDField, Value
 
 from clicknback.errors import NotFound
-from payouts.models import Payout
+from clicknback.money import ZERO
+from clicknback.sql import column, table
+from payouts.models import Payout, PayoutStatus
 from purchases.models import CashbackTransaction
 
 CASHBACK_CREDIT = "cashback_credit"
@@ -19,6 +25,27 @@ def payout_get(*, payout_id: uuid.UUID | str) -> Payout:
         return Payout.objects.get(pk=payout_id)
     except (Payout.DoesNotExist, ValueError, DjangoValidationError):
         raise NotFound("payout", payout_id) from None
+
+
+@functools.cache
+def _month_used_sql() -> str:
+    payout = functools.partial(column, Payout)
+    return (
+        f"SELECT SUM({payout('amount')}) FROM {table(Payout)} "  # noqa: S608 - identifiers from the models
+        f"WHERE {payout('user')} = %s AND {payout('requested_at')} >= %s AND {payout('status')} <> %s"
+    )
+
+
+def payout_month_used(*, user_id: uuid.UUID, since: datetime) -> Decimal:
+    """What the user requested since ``since`` (the month's start), counting every payout not failed.
+
+    Plain SQL (``clicknback.sql``): it runs under the wallet lock of every payout request,
+    where the ORM's ``aggregate()`` cost several times the statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_month_used_sql(), [user_id, since, PayoutStatus.FAILED.value])
+        (total,) = cursor.fetchone()
+    return ZERO if total is None else total
 
 
 def payout_list(*, user_id: uuid.UUID | None = None, status: str | None = None) -> QuerySet[Payout]:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record
@@ -22,6 +21,7 @@ from clicknback.money import ZERO, format_amount, quantize
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.models import Payout, PayoutStatus
+from payouts.selectors import payout_month_used
 from wallets.models import Bucket
 from wallets.services import wallet_lock, wallet_post
 
@@ -48,16 +48,6 @@ def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def _month_used(*, user_id: uuid.UUID, now: datetime) -> Decimal:
-    """What the user requested this UTC calendar month, counting every payout not failed."""
-    total = (
-        Payout.objects.filter(user_id=user_id, requested_at__gte=_month_start(now))
-        .exclude(status=PayoutStatus.FAILED)
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return total or ZERO
-
-
 def payout_request(*, user, amount: Decimal, method: str, details: object, actor: Actor | None = None) -> Payout:
     """Withdraw ``amount`` from the available balance: a ``requested`` payout.
 
@@ -77,7 +67,7 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
     with transaction.atomic():
         wallet = wallet_lock(user_id=user_id)
         now = timezone.now()
-        remaining = max(limit - _month_used(user_id=user_id, now=now), ZERO)
+        remaining = max(limit - payout_month_used(user_id=user_id, since=_month_start(now)), ZERO)
         violations = []
         if amount < minimum:
             violations.append({"field": "amount", "reason": f"The minimum payout is {format_amount(minimum)}."})

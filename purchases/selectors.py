@@ -1,21 +1,29 @@
 """Purchase reads: detail, lists with the contract's filters, the monthly cap sum, and the
-feature-flag scopes of the confirmation job."""
+feature-flag scopes of the confirmation job.
+
+The two reads of every ingestion (the offer that credits it and the monthly cap sum) are
+plain SQL (``clicknback.sql``): built through the ORM they cost several times more Python
+than the statement itself (query building and model instances), on the hottest write
+path. Tests hold each one equal to its ORM twin.
+"""
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.flags.models import FeatureFlag, ScopeType
 from clicknback.money import ZERO
+from clicknback.sql import column, table
 from merchants.models import Merchant
 from merchants.selectors import merchant_get
-from offers.models import Offer
-from offers.selectors import offer_active_for_merchant
+from offers.models import Offer, OfferStatus
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase
 
 AUTO_CONFIRM_FLAG = "purchase_auto_confirm"
@@ -64,7 +72,7 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 
 def purchase_external_get(*, external_id: str) -> Purchase | None:
-    return Purchase.objects.select_related("cashback").filter(external_id=external_id).first()
+    return Purchase.objects.filter(external_id=external_id).first()
 
 
 def merchant_eligible(*, merchant_id: uuid.UUID) -> Merchant | None:
@@ -76,8 +84,40 @@ def merchant_eligible(*, merchant_id: uuid.UUID) -> Merchant | None:
     return merchant if merchant.active else None
 
 
-def offer_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> Offer | None:
-    return offer_active_for_merchant(merchant_id=merchant_id, on_date=on_date)
+@dataclass(frozen=True)
+class OfferTerms:
+    """What an ingestion needs of the offer that credits the purchase."""
+
+    offer_id: uuid.UUID
+    merchant_id: uuid.UUID
+    cashback_type: str
+    cashback_value: Decimal
+    monthly_cap: Decimal
+
+
+@functools.cache
+def _offer_terms_sql() -> str:
+    offer = functools.partial(column, Offer)
+    columns = ", ".join(offer(name) for name in ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap"))
+    return (
+        f"SELECT {columns} FROM {table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters
+        f"INNER JOIN {table(Merchant)} ON {offer('merchant')} = {column(Merchant, 'id')} "
+        f"WHERE {offer('merchant')} = %s AND {column(Merchant, 'active')} AND {offer('status')} = %s "
+        f"AND {offer('start_date')} <= %s AND {offer('end_date')} >= %s LIMIT 1"
+    )
+
+
+def offer_terms_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> OfferTerms | None:
+    """The terms of the offer a purchase at this merchant earns on ``on_date``, or None.
+
+    The same rule as ``offers.selectors.offer_active_for_merchant`` (an active offer of an
+    active merchant, valid on ``on_date``, bounds inclusive; at most one exists), in one
+    statement and without building model instances.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_offer_terms_sql(), [merchant_id, OfferStatus.ACTIVE.value, on_date, on_date])
+        row = cursor.fetchone()
+    return None if row is None else OfferTerms(*row)
 
 
 def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -88,18 +128,25 @@ def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+@functools.cache
+def _earned_sql() -> str:
+    cashback = functools.partial(column, CashbackTransaction)
+    return (
+        f"SELECT SUM({cashback('amount')}) "  # noqa: S608 - identifiers from the models, values are parameters
+        f"FROM {table(CashbackTransaction)} WHERE {cashback('user')} = %s AND {cashback('offer')} = %s "
+        f"AND {cashback('created_at')} >= %s AND {cashback('created_at')} < %s AND {cashback('status')} IN (%s, %s)"
+    )
+
+
 def cashback_earned_in_month(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment: dt.datetime) -> Decimal:
     """Cashback this user earned from this offer in the UTC month of ``moment``:
     pending and available count, reversed does not (so a reversal frees room)."""
     start, end = month_bounds(moment)
-    total = CashbackTransaction.objects.filter(
-        user_id=user_id,
-        offer_id=offer_id,
-        created_at__gte=start,
-        created_at__lt=end,
-        status__in=[CashbackStatus.PENDING, CashbackStatus.AVAILABLE],
-    ).aggregate(total=Sum("amount"))["total"]
-    return total or ZERO
+    params = [user_id, offer_id, start, end, CashbackStatus.PENDING.value, CashbackStatus.AVAILABLE.value]
+    with connection.cursor() as cursor:
+        cursor.execute(_earned_sql(), params)
+        (total,) = cursor.fetchone()
+    return ZERO if total is None else total
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,18 @@ Every transition is one ``transaction.atomic()`` that locks, re-reads and then d
   payout → wallet, so no two transactions ever wait on each other in opposite orders.
 * The monthly cap is read after the wallet lock is taken, so two ingestions for one user
   are serialised on that lock and can never credit more than the cap together.
-* ``UNIQUE(external_id)`` is the idempotency guarantee: the insert runs in a savepoint;
-  a concurrent duplicate waits for the first transaction, then gets an ``IntegrityError``
-  that is turned into ``DuplicatePurchase`` (409), never a 500.
+* ``UNIQUE(external_id)`` is the idempotency guarantee: the purchase insert is the first
+  statement of the ingestion's transaction; a concurrent duplicate waits for the first
+  transaction, then gets an ``IntegrityError`` that rolls its whole transaction back and
+  is turned into ``DuplicatePurchase`` (409), never a 500.
 * Ledger rows (through ``wallet_post``) and the audit row are written in the same
-  transaction as the state change; the confirmation job is notified after commit.
+  transaction as the state change; the confirmation job is notified after commit (at
+  most once a second per process, see ``notify_confirmation_job``).
 """
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -26,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record
-from clicknback.errors import Forbidden, NotFound
+from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
 from purchases.cashback import cashback_for
 from purchases.errors import (
@@ -42,7 +45,7 @@ from purchases.models import CashbackStatus, CashbackTransaction, Purchase, Purc
 from purchases.selectors import (
     cashback_earned_in_month,
     merchant_eligible,
-    offer_for_purchase,
+    offer_terms_for_purchase,
     purchase_external_get,
 )
 from wallets.models import Bucket
@@ -71,6 +74,28 @@ def _is_external_id_violation(exc: IntegrityError) -> bool:
     return constraint is None or constraint == EXTERNAL_ID_CONSTRAINT or "external_id" in constraint
 
 
+def _duplicate_of(external_id: str, caller_id: uuid.UUID) -> DuplicatePurchase:
+    """The 409 for an ``external_id`` whose insert hit the unique constraint."""
+    existing = purchase_external_get(external_id=external_id)
+    if existing is None:  # the other transaction rolled back after all
+        return DuplicatePurchase(details={"external_id": external_id})
+    return _duplicate(existing, caller_id)
+
+
+def _refusal(
+    *, caller_id: uuid.UUID, external_id: str, currency: str, supported: bool, merchant_id: uuid.UUID
+) -> DomainError:
+    """Why a purchase with no offer to credit is refused, in the contract's order (§6)."""
+    existing = purchase_external_get(external_id=external_id)
+    if existing is not None:
+        return _duplicate(existing, caller_id)
+    if not supported:
+        return UnsupportedCurrency(f"Currency {currency!r} is not supported; use EUR.", details={"currency": currency})
+    if merchant_eligible(merchant_id=merchant_id) is None:
+        return MerchantNotEligible(details={"merchant_id": str(merchant_id)})
+    return OfferNotAvailable(details={"merchant_id": str(merchant_id)})
+
+
 def purchase_ingest(
     *,
     caller,
@@ -80,106 +105,127 @@ def purchase_ingest(
     amount: Decimal,
     currency: str,
 ) -> Purchase:
-    """Record a purchase (pending) with its pending cashback; checks in the contract's order."""
+    """Record a purchase (pending) with its pending cashback.
+
+    The errors follow the contract's order (403, 409 duplicate, currency, merchant,
+    offer), but an accepted purchase pays for no check that cannot fail: the offer
+    lookup (joined with its merchant: active, valid today) is the only read before the
+    transaction, and ``UNIQUE(external_id)`` decides duplicates. Only when there is no
+    offer to credit are the checks run one by one to name the right error; the
+    duplicate check comes first there, so a duplicate still wins over every later error.
+    """
     if user_id != caller.pk:
         raise Forbidden("A purchase can only be recorded for yourself.", reason="ownership")
-    existing = purchase_external_get(external_id=external_id)
-    if existing is not None:
-        raise _duplicate(existing, caller.pk)
     normalized_currency = currency.strip().upper()
-    if normalized_currency not in SUPPORTED_CURRENCIES:
-        raise UnsupportedCurrency(f"Currency {currency!r} is not supported; use EUR.", details={"currency": currency})
-    merchant = merchant_eligible(merchant_id=merchant_id)
-    if merchant is None:
-        raise MerchantNotEligible(details={"merchant_id": str(merchant_id)})
+    supported = normalized_currency in SUPPORTED_CURRENCIES
     now = timezone.now()
-    offer = offer_for_purchase(merchant_id=merchant.pk, on_date=now.astimezone(dt.UTC).date())
+    on_date = now.astimezone(dt.UTC).date()
+    offer = offer_terms_for_purchase(merchant_id=merchant_id, on_date=on_date) if supported else None
     if offer is None:
-        raise OfferNotAvailable(details={"merchant_id": str(merchant.pk)})
+        raise _refusal(
+            caller_id=caller.pk,
+            external_id=external_id,
+            currency=currency,
+            supported=supported,
+            merchant_id=merchant_id,
+        )
 
     actor = Actor.of(caller)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                purchase = Purchase.objects.create(
-                    external_id=external_id,
-                    user_id=user_id,
-                    merchant=merchant,
-                    offer=offer,
-                    amount=amount,
-                    currency=normalized_currency,
-                    status=PurchaseStatus.PENDING,
-                    next_attempt_at=now,
-                )
-        except IntegrityError as exc:
-            if not _is_external_id_violation(exc):
-                raise
-            existing = purchase_external_get(external_id=external_id)
-            if existing is None:  # the other transaction rolled back after all
-                raise DuplicatePurchase(details={"external_id": external_id}) from None
-            raise _duplicate(existing, caller.pk) from None
-
-        wallet = wallet_lock(user_id=user_id)
-        earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.pk, moment=now)
-        credited = cashback_for(
-            amount=amount,
-            cashback_type=offer.cashback_type,
-            cashback_value=offer.cashback_value,
-            monthly_cap=offer.monthly_cap,
-            already_earned=earned,
-        )
-        cashback = CashbackTransaction.objects.create(
-            purchase=purchase,
-            user_id=user_id,
-            offer=offer,
-            amount=credited,
-            currency=normalized_currency,
-            status=CashbackStatus.PENDING,
-        )
-        wallet_post(
-            wallet=wallet,
-            movements=[(Bucket.PENDING, credited)],
-            reason="cashback_pending",
-            source_type=SOURCE_TYPE,
-            source_id=purchase.pk,
-            actor=actor,
-        )
-        audit_record(
-            actor=actor,
-            action="purchase.ingested",
-            resource_type=SOURCE_TYPE,
-            resource_id=purchase.pk,
-            details={
-                "external_id": external_id,
-                "merchant_id": str(merchant.pk),
-                "offer_id": str(offer.pk),
-                "amount": format_amount(amount),
-                "cashback_amount": format_amount(credited),
-            },
-        )
-        transaction.on_commit(notify_confirmation_job)
+    inserted = False
+    try:
+        # The insert is the transaction's first statement: when it hits the unique
+        # constraint the whole transaction rolls back, so no savepoint is needed.
+        with transaction.atomic():
+            purchase = Purchase.objects.create(
+                external_id=external_id,
+                user_id=user_id,
+                merchant_id=offer.merchant_id,
+                offer_id=offer.offer_id,
+                amount=amount,
+                currency=normalized_currency,
+                status=PurchaseStatus.PENDING,
+                next_attempt_at=now,
+            )
+            inserted = True
+            wallet = wallet_lock(user_id=user_id)
+            earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.offer_id, moment=now)
+            credited = cashback_for(
+                amount=amount,
+                cashback_type=offer.cashback_type,
+                cashback_value=offer.cashback_value,
+                monthly_cap=offer.monthly_cap,
+                already_earned=earned,
+            )
+            cashback = CashbackTransaction.objects.create(
+                purchase=purchase,
+                user_id=user_id,
+                offer_id=offer.offer_id,
+                amount=credited,
+                currency=normalized_currency,
+                status=CashbackStatus.PENDING,
+            )
+            wallet_post(
+                wallet=wallet,
+                movements=[(Bucket.PENDING, credited)],
+                reason="cashback_pending",
+                source_type=SOURCE_TYPE,
+                source_id=purchase.pk,
+                actor=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="purchase.ingested",
+                resource_type=SOURCE_TYPE,
+                resource_id=purchase.pk,
+                details={
+                    "external_id": external_id,
+                    "merchant_id": str(offer.merchant_id),
+                    "offer_id": str(offer.offer_id),
+                    "amount": format_amount(amount),
+                    "cashback_amount": format_amount(credited),
+                },
+            )
+            transaction.on_commit(notify_confirmation_job)
+    except IntegrityError as exc:
+        if inserted or not _is_external_id_violation(exc):
+            raise
+        # A concurrent duplicate waited on the unique index for the first transaction
+        # and got here once it committed, so the first purchase is visible now.
+        raise _duplicate_of(external_id, caller.pk) from None
     purchase.cashback = cashback
-    purchase.merchant = merchant
     return purchase
 
 
+# The dispatcher is asked to run at most once per window per process: the first purchase
+# committed in a window publishes one dispatch due at the window's end (``countdown``),
+# which claims every purchase committed in the window. So no committed purchase waits
+# for the dispatcher longer than the window, and a busy process publishes one message a
+# second instead of one per purchase.
+NOTIFY_WINDOW_SECONDS = 1.0
 # After a failed notification, skip notifying for a while: while the broker is down each
 # request would otherwise wait for its own connection timeout. The beat catches up.
 NOTIFY_BACKOFF_SECONDS = 30.0
+_notify_lock = threading.Lock()
 _notify_paused_until = 0.0
+_notify_covered_until = 0.0
 
 
 def notify_confirmation_job() -> None:
-    """Ask the dispatcher to run now; a broker outage only delays it to the next beat."""
-    global _notify_paused_until
+    """Ask the dispatcher to run within the window; a broker outage only delays it to the next beat."""
+    global _notify_paused_until, _notify_covered_until
     from purchases.tasks import dispatch_purchase_confirmations
 
-    if time.monotonic() < _notify_paused_until:
-        return
+    now = time.monotonic()
+    with _notify_lock:
+        if now < _notify_paused_until or now < _notify_covered_until:
+            return
+        _notify_covered_until = now + NOTIFY_WINDOW_SECONDS
     try:
-        dispatch_purchase_confirmations.apply_async(retry=False)
+        dispatch_purchase_confirmations.apply_async(countdown=NOTIFY_WINDOW_SECONDS, retry=False)
     except Exception:  # noqa: BLE001 - the purchase is committed; the beat will pick it up
-        _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
+        with _notify_lock:
+            _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
+            _notify_covered_until = 0.0
         logger.warning("Could not notify the confirmation job; the next beat will.", exc_info=True)
 
 

@@ -1,16 +1,20 @@
 """HTTP contract of §6: shapes, the order of checks, every error code, query counts."""
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from clicknback.audit.services import SYSTEM, Actor
+from conftest import bearer_for
 from merchants.tests.factories import MerchantFactory
 from offers.tests.factories import OfferFactory
 from purchases.models import CashbackTransaction, Purchase, PurchaseStatus
 from purchases.services import purchase_reject, purchase_reverse
+from purchases.tests.concurrency import run_together
 from purchases.tests.factories import confirmed, ingest
 from wallets.models import LedgerEntry, Wallet
 
@@ -213,6 +217,125 @@ def test_merchant_without_a_valid_offer_is_offer_not_available(user, user_client
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "OFFER_NOT_AVAILABLE"
     assert nothing_created()
+
+
+def test_duplicate_wins_over_an_unknown_merchant(user, user_client):
+    # given
+    ingest(user, offer=OfferFactory(), external_id="order-1")
+    # when
+    response = user_client.post(URL, body(user, OfferFactory(), merchant_id=str(uuid.uuid4())), format="json")
+    # then
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "DUPLICATE_PURCHASE"
+    assert response.json()["error"]["details"]["external_id"] == "order-1"
+    assert Purchase.objects.count() == 1
+
+
+def test_duplicate_wins_over_a_merchant_without_a_valid_offer(user, user_client):
+    # given
+    ingest(user, offer=OfferFactory(), external_id="order-1")
+    merchant = MerchantFactory()
+    # when
+    response = user_client.post(URL, body(user, OfferFactory(), merchant_id=str(merchant.pk)), format="json")
+    # then
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "DUPLICATE_PURCHASE"
+
+
+def test_duplicate_of_another_users_purchase_wins_over_an_inactive_merchant(user, other_user, client_for):
+    # given
+    ingest(other_user, offer=OfferFactory(), external_id="order-1")
+    inactive = OfferFactory(merchant=MerchantFactory(active=False))
+    # when
+    response = client_for(user).post(URL, body(user, inactive), format="json")
+    # then
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "DUPLICATE_PURCHASE"
+    assert "purchase_id" not in response.json()["error"]["details"]
+
+
+def test_currency_is_checked_before_a_missing_offer(user, user_client):
+    # given: an active merchant with no offer, and a currency that is not supported
+    merchant = MerchantFactory()
+    data = body(user, OfferFactory(), merchant_id=str(merchant.pk), currency="USD")
+    # when
+    response = user_client.post(URL, data, format="json")
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "UNSUPPORTED_CURRENCY"
+    assert nothing_created()
+
+
+def test_an_expired_offer_is_offer_not_available(user, user_client):
+    # given: the merchant's only active offer ended yesterday
+    today = timezone.now().date()
+    expired = OfferFactory(start_date=today - dt.timedelta(days=10), end_date=today - dt.timedelta(days=1))
+    # when
+    response = user_client.post(URL, body(user, expired), format="json")
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "OFFER_NOT_AVAILABLE"
+    assert response.json()["error"]["details"] == {"merchant_id": str(expired.merchant_id)}
+    assert nothing_created()
+
+
+def test_an_inactive_merchant_with_a_valid_offer_is_not_eligible(user, user_client):
+    # given
+    offer = OfferFactory(merchant=MerchantFactory(active=False))
+    # when
+    response = user_client.post(URL, body(user, offer), format="json")
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "MERCHANT_NOT_ELIGIBLE"
+    assert response.json()["error"]["details"] == {"merchant_id": str(offer.merchant_id)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_outside_any_transaction_is_409_and_leaves_nothing_behind(user, user_client):
+    # given: the ingestion runs as the connection's own transaction (no outer test transaction)
+    offer = OfferFactory()
+    first = user_client.post(URL, body(user, offer, amount="80.00"), format="json").json()
+    # when
+    response = user_client.post(URL, body(user, offer, amount="100.00"), format="json")
+    # then
+    assert response.status_code == 409
+    details = response.json()["error"]["details"]
+    assert details["purchase_id"] == first["id"]
+    assert details["previously_processed_amount"] == "80.00"
+    assert details["previously_created_at"] == first["created_at"]
+    assert Purchase.objects.count() == 1
+    assert LedgerEntry.objects.count() == 1
+    assert Wallet.objects.get(user=user).pending_balance == Decimal("4.00")
+    # and the connection is usable afterwards
+    assert user_client.post(URL, body(user, offer, external_id="order-2"), format="json").status_code == 201
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_create_one_purchase_and_the_others_get_the_409_details(user):
+    # given
+    offer = OfferFactory()
+    token = bearer_for(user)
+
+    def post(_):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=token)
+        response = client.post(URL, body(user, offer, amount="60.00"), format="json")
+        return response.status_code, response.json()
+
+    # when
+    results = run_together(8, post)
+    # then
+    created = [data for status, data in results if status == 201]
+    refused = [data["error"] for status, data in results if status == 409]
+    assert len(created) == 1 and len(refused) == 7, results
+    purchase = Purchase.objects.get()
+    for error in refused:
+        assert error["code"] == "DUPLICATE_PURCHASE"
+        assert error["details"]["purchase_id"] == str(purchase.pk)
+        assert error["details"]["previously_processed_amount"] == "60.00"
+        assert error["details"]["previously_created_at"] == created[0]["created_at"]
+    assert Wallet.objects.get(user=user).pending_balance == Decimal("3.00")
+    assert LedgerEntry.objects.count() == 1
 
 
 # --- GET /purchases/{id} ---------------------------------------------------------

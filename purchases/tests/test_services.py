@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -116,6 +117,77 @@ def test_a_second_ingestion_with_the_same_external_id_is_a_duplicate_and_credits
     assert caught.value.details["previously_processed_amount"] == "100.00"
     assert Purchase.objects.count() == 1
     assert balances(user)[0] == d("5.00")
+
+
+def test_an_integrity_error_after_the_insert_is_not_mistaken_for_a_duplicate(user, monkeypatch):
+    # given: a later write of the transaction fails on a constraint
+    from django.db import IntegrityError
+
+    from purchases import services
+
+    def broken_audit(**kwargs):
+        raise IntegrityError("audit insert failed")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    # when / then: the error surfaces (a 500), it is not reported as a duplicate
+    with pytest.raises(IntegrityError):
+        ingest(user, external_id="late-failure")
+    # and the whole ingestion rolled back
+    assert not Purchase.objects.exists()
+    assert not CashbackTransaction.objects.exists()
+    assert not LedgerEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_ingestion_leaves_nothing_outside_any_transaction(user, monkeypatch):
+    # given
+    from django.db import IntegrityError
+
+    from purchases import services
+
+    def broken_audit(**kwargs):
+        raise IntegrityError("audit insert failed")
+
+    monkeypatch.setattr(services, "audit_record", broken_audit)
+    # when
+    with pytest.raises(IntegrityError):
+        ingest(user, external_id="late-failure")
+    # then
+    assert not Purchase.objects.exists()
+    assert not Wallet.objects.filter(user=user, pending_balance__gt=0).exists()
+
+
+def test_a_duplicate_is_refused_before_an_unknown_merchant(user):
+    # given
+    first = ingest(user, external_id="dup-1")
+    # when
+    with pytest.raises(DuplicatePurchase) as caught:
+        purchase_ingest(
+            caller=user,
+            external_id="dup-1",
+            user_id=user.pk,
+            merchant_id=uuid.uuid4(),
+            amount=d("10.00"),
+            currency="EUR",
+        )
+    # then
+    assert caught.value.details["purchase_id"] == str(first.pk)
+
+
+def test_a_duplicate_is_refused_before_an_unsupported_currency(user):
+    # given
+    offer = OfferFactory()
+    ingest(user, offer=offer, external_id="dup-1")
+    # when / then
+    with pytest.raises(DuplicatePurchase):
+        purchase_ingest(
+            caller=user,
+            external_id="dup-1",
+            user_id=user.pk,
+            merchant_id=offer.merchant_id,
+            amount=d("10.00"),
+            currency="USD",
+        )
 
 
 def test_a_duplicate_from_another_user_does_not_reveal_the_purchase_id(user, other_user):
@@ -348,7 +420,75 @@ def test_reconcile_finds_nothing_after_every_transition(user, other_user, admin_
 # --- notifying the confirmation job ----------------------------------------------
 
 
-def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch):
+class FakeClock:
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def notify(monkeypatch):
+    """``notify_confirmation_job`` with a fresh throttle, a fake clock and recorded publishes."""
+    from purchases import services, tasks
+
+    clock = FakeClock()
+    published = []
+    monkeypatch.setattr(services, "time", clock)
+    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
+    monkeypatch.setattr(services, "_notify_covered_until", 0.0)
+    monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", lambda **kw: published.append(kw))
+    return SimpleNamespace(call=services.notify_confirmation_job, clock=clock, published=published)
+
+
+def test_notifications_within_a_window_publish_one_dispatch_due_at_its_end(notify):
+    # given
+    from purchases.services import NOTIFY_WINDOW_SECONDS
+
+    # when: three purchases commit within one window
+    notify.call()
+    notify.clock.now += 0.5
+    notify.call()
+    notify.clock.now += NOTIFY_WINDOW_SECONDS / 2 - 0.01
+    notify.call()
+    # then: one dispatch, due when the window closes, so it claims all three
+    assert notify.published == [{"countdown": NOTIFY_WINDOW_SECONDS, "retry": False}]
+
+
+def test_a_notification_after_the_window_publishes_again(notify):
+    # given
+    from purchases.services import NOTIFY_WINDOW_SECONDS
+
+    notify.call()
+    # when
+    notify.clock.now += NOTIFY_WINDOW_SECONDS
+    notify.call()
+    # then
+    assert len(notify.published) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_ingestion_notifies_the_dispatcher(notify, user):
+    # when
+    ingest(user)
+    # then
+    assert len(notify.published) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_ingestion_notifies_nobody(notify, user):
+    # given
+    ingest(user, external_id="dup-1")
+    notify.clock.now += 60
+    # when
+    with pytest.raises(DuplicatePurchase):
+        ingest(user, external_id="dup-1")
+    # then
+    assert len(notify.published) == 1
+
+
+def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch, notify):
     # given: a broker that refuses connections
     from purchases import services, tasks
 
@@ -359,10 +499,27 @@ def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(mo
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
-    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
-    # when
+    # when: a second purchase commits after the window, still within the pause
     services.notify_confirmation_job()
+    notify.clock.now += services.NOTIFY_WINDOW_SECONDS + 1
     services.notify_confirmation_job()
     # then: only the first call waited for the broker
     assert calls == [1]
-    assert services._notify_paused_until > 0
+    assert services._notify_paused_until == 1000.0 + services.NOTIFY_BACKOFF_SECONDS
+
+
+def test_notifications_resume_when_the_pause_is_over(monkeypatch, notify):
+    # given: a failed publish paused notifications
+    from purchases import services, tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
+        services.notify_confirmation_job()
+    # when
+    notify.clock.now += services.NOTIFY_BACKOFF_SECONDS
+    services.notify_confirmation_job()
+    # then
+    assert notify.published == [{"countdown": services.NOTIFY_WINDOW_SECONDS, "retry": False}]
