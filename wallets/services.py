@@ -22,6 +22,7 @@ from clicknback.api.middleware import get_request_id
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO, quantize
+from clicknback.rows import RowReader
 from wallets.models import Bucket, LedgerEntry, Wallet
 
 BALANCE_FIELDS = {
@@ -40,14 +41,18 @@ class NegativeBalance(DomainError):
     default_message = "The wallet cannot go below zero."
 
 
+# Every wallet mutation starts here, so the locking read skips the ORM's query compilation.
+_lock_wallet_of_user = RowReader(Wallet, by="user", for_update=True)
+
+
 def wallet_lock(*, user_id: uuid.UUID) -> Wallet:
     """Lock (creating if needed) the user's wallet row for the current transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("wallet_lock must be called inside transaction.atomic().")
-    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
+    wallet = _lock_wallet_of_user.get(user_id)
     if wallet is None:
         Wallet.objects.bulk_create([Wallet(user_id=user_id)], ignore_conflicts=True)
-        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+        wallet = _lock_wallet_of_user.get(user_id)
     return wallet
 
 

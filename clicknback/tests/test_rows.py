@@ -104,3 +104,55 @@ def test_a_token_whose_subject_is_not_a_uuid_is_an_invalid_token():
     # then
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "INVALID_TOKEN"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_holds_the_row_until_the_transaction_ends(user):
+    # given: one transaction holds the wallet row through a locking read
+    import threading
+
+    from django.db import connection, transaction
+
+    wallet = Wallet.objects.create(user=user)
+    reader = RowReader(Wallet, by="user", for_update=True)
+    locked, release, waited = threading.Event(), threading.Event(), []
+
+    def hold():
+        with transaction.atomic():
+            reader.get(user.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    def try_lock():
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            try:
+                Wallet.objects.select_for_update().get(pk=wallet.pk)
+            except Exception as exc:
+                waited.append(type(exc).__name__)
+        connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+
+    # when another transaction asks for the same row
+    contender = threading.Thread(target=try_lock)
+    contender.start()
+    contender.join(10)
+    release.set()
+    holder.join(10)
+
+    # then it had to wait for the lock
+    assert waited == ["OperationalError"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_read_refuses_to_run_outside_a_transaction(user):
+    # when / then
+    from django.db.transaction import TransactionManagementError
+
+    with pytest.raises(TransactionManagementError):
+        RowReader(Wallet, by="user", for_update=True).get(user.pk)
