@@ -15,4 +15,4 @@ RUN DJANGO_SECRET_KEY=build-only-not-secret DATABASE_URL=postgres://x@localhost/
  && useradd --system --uid 10001 clicknback
 USER clicknback
 EXPOSE 8000
-CMD ["gunicorn", "clicknback.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "clicknback.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -32,7 +32,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement (default 2; quick 1)")
     parser.add_argument("--repeat", type=int, help="repetitions of each measurement (default 3; quick 1)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="HTTP scenarios to run")
-    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"], help="gunicorn worker class")
+    parser.add_argument(
+        "--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class (default sync)"
+    )
     parser.add_argument("--workers", type=int, help="gunicorn workers (default: sync 2*cores+1, gthread cores+1)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--drain-workers", default="1,2", help="Celery worker processes for the drain test")

@@ -39,13 +39,11 @@ def main() -> int:
     manage("migrate", "--noinput")
     manage("seed_demo")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    # gthread workers measured best on 2 cores (docs/benchmarks.md): cores + 1 processes × 4 threads.
-    workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1))
+    # Worker class and count come from gunicorn.conf.py (WEB_CONCURRENCY etc. override them).
     commands = {
         "web": [
             PY, "-m", "gunicorn", "clicknback.wsgi:application",
-            "--bind", f"{HOST}:{PORT}", "--workers", workers, "--worker-class", "gthread",
-            "--threads", os.environ.get("WEB_THREADS", "4"), "--access-logfile", "-",
+            "--bind", f"{HOST}:{PORT}", "--access-logfile", "-",
         ],
         "worker": [PY, "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [

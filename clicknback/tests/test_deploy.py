@@ -80,3 +80,37 @@ def test_dockerfile_installs_only_production_requirements():
     assert "requirements.txt" in dockerfile
     assert "requirements-dev" not in dockerfile
     assert "pgserver" not in (BASE_DIR / "requirements.txt").read_text()
+
+
+def _gunicorn_config(**env) -> dict[str, str]:
+    """What gunicorn makes of gunicorn.conf.py (its own --print-config) under ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEB_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--check-config", "--print-config", "clicknback.wsgi:application"],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    pairs = (line.partition("=") for line in result.stdout.splitlines())
+    return {name.strip(): value.strip() for name, _, value in pairs}
+
+
+def test_gunicorn_runs_sync_workers_two_per_core_plus_one_by_default():
+    # when
+    config = _gunicorn_config()
+
+    # then
+    assert config["worker_class"] == "sync"
+    assert config["workers"] == str(2 * os.cpu_count() + 1)
+    assert config["threads"] == "1"
+    assert int(config["timeout"]) >= 120
+
+
+def test_gunicorn_settings_follow_the_environment():
+    # when
+    config = _gunicorn_config(WEB_WORKER_CLASS="gthread", WEB_CONCURRENCY="2", WEB_THREADS="8")
+
+    # then
+    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", "2", "8")
