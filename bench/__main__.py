@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
     args.repeat = args.repeat or (1 if args.quick else 3)
     cores = os.cpu_count() or 2
-    args.workers = args.workers or (2 * cores + 1 if args.worker_class == "sync" else cores + 1)
+    args.workers = args.workers or cores + 1
     args.clients = [int(c) for c in args.clients.split(",") if c]
     args.drain_workers = [int(c) for c in args.drain_workers.split(",") if c]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
@@ -156,9 +156,10 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
                 purge_queue(env["REDIS_URL"])
                 pending_sql = "SELECT count(*) FROM purchases_purchase WHERE status = 'pending' AND external_id LIKE %s"
                 pattern = inserted["prefix"].replace("_", "\\_") + "%"
+                postmaster = postmaster_pid(env["DATABASE_URL"])
                 cpu_before = (
                     stack.cpu_seconds(process_group=worker.proc.pid),
-                    stack.cpu_seconds(cmdline_contains=f" {args.db_name} "),
+                    stack.database_cpu_seconds(db_name=args.db_name, postmaster=postmaster),
                 )
                 t0 = time.perf_counter()
                 app.send_task("purchases.tasks.dispatch_purchase_confirmations")
@@ -172,7 +173,7 @@ def phase_drain(args, env, conn, size, log_dir: Path) -> dict:
                         raise RuntimeError(f"Celery worker exited:\n{worker.log_tail()}")
                 seconds = time.perf_counter() - t0
                 worker_cpu = stack.cpu_seconds(process_group=worker.proc.pid) - cpu_before[0]
-                db_cpu = stack.cpu_seconds(cmdline_contains=f" {args.db_name} ") - cpu_before[1]
+                db_cpu = stack.database_cpu_seconds(db_name=args.db_name, postmaster=postmaster) - cpu_before[1]
                 check = check_backlog(conn, prefix=inserted["prefix"])
                 conn.commit()
                 run = {
@@ -257,6 +258,7 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
     from bench import stack
     from bench.report import summarise
 
+    postmaster = postmaster_pid(env["DATABASE_URL"])
     port = stack.free_port()
     server = stack.gunicorn(
         env=env, log_dir=log_dir, port=port, worker_class=args.worker_class, workers=args.workers, threads=args.threads
@@ -302,7 +304,7 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
                         "users": users,
                         "merchants": merchants,
                         "offset": payout_offset,
-                        "cpu": {"process_group": server.proc.pid, "db": args.db_name},
+                        "cpu": {"process_group": server.proc.pid, "db": args.db_name, "postmaster": postmaster},
                     }
                     profiler = None
                     if args.profile == scenario and clients == args.clients[0] and rep == 0:

@@ -232,12 +232,12 @@ def _cpu_snapshot(cpu: dict) -> tuple[float, float]:
     Measured over the same window as the requests, this gives CPU milliseconds per
     request, a figure that other load on the machine barely disturbs.
     """
-    from bench.stack import cpu_seconds
+    from bench.stack import cpu_seconds, database_cpu_seconds
 
     # PostgreSQL titles each backend "postgres: <user> <database> ...".
     return (
         cpu_seconds(process_group=cpu["process_group"]),
-        cpu_seconds(cmdline_contains=f" {cpu['db']} "),
+        database_cpu_seconds(db_name=cpu["db"], postmaster=cpu.get("postmaster")),
     )
 
 

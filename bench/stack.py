@@ -144,6 +144,15 @@ def cpu_seconds(*, process_group: int | None = None, cmdline_contains: str | Non
     return total / _TICKS
 
 
+def database_cpu_seconds(*, db_name: str, postmaster: int | None) -> float:
+    """CPU seconds of the backends serving ``db_name`` (live ones by title) plus every backend
+    the postmaster has reaped: a backend that disconnects between two readings (Django
+    reopens a connection after ``CONN_MAX_AGE``) moves from the first sum to the second
+    instead of vanishing, so a difference of two readings stays right."""
+    live = cpu_seconds(cmdline_contains=f" {db_name} ")
+    return live + (reaped_children_cpu_seconds(postmaster) if postmaster else 0.0)
+
+
 def reaped_children_cpu_seconds(pid: int) -> float:
     """CPU seconds of the exited (reaped) children of ``pid``: for the postmaster, the work of
     every backend that has disconnected since it started."""

@@ -97,13 +97,13 @@ def _gunicorn_config(**env) -> dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in pairs}
 
 
-def test_gunicorn_runs_sync_workers_two_per_core_plus_one_by_default():
+def test_gunicorn_runs_one_sync_worker_per_core_plus_one_by_default():
     # when
     config = _gunicorn_config()
 
     # then
     assert config["worker_class"] == "sync"
-    assert config["workers"] == str(2 * os.cpu_count() + 1)
+    assert config["workers"] == str(os.cpu_count() + 1)
     assert config["threads"] == "1"
     assert int(config["timeout"]) >= 120
 
