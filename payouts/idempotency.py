@@ -77,7 +77,7 @@ def idempotency_cutoff(now: datetime | None = None) -> datetime:
 def _claim_sql() -> str:
     columns = ", ".join(column_name(IdempotencyKey, name) for name in ("user", "key", "request_hash", "created_at"))
     return (
-        f"INSERT INTO {table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - model identifiers
+        f"INSERT INTO {table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - model identifiers  # nosec B608
         f"ON CONFLICT ({column_name(IdempotencyKey, 'user')}, {column_name(IdempotencyKey, 'key')}) DO NOTHING "
         f"RETURNING {column_name(IdempotencyKey, 'id')}"
     )

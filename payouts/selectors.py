@@ -31,7 +31,7 @@ def payout_get(*, payout_id: uuid.UUID | str) -> Payout:
 def _month_used_sql() -> str:
     payout = functools.partial(column, Payout)
     return (
-        f"SELECT SUM({payout('amount')}) FROM {table(Payout)} "  # noqa: S608 - identifiers from the models
+        f"SELECT SUM({payout('amount')}) FROM {table(Payout)} "  # noqa: S608 - identifiers from the models  # nosec B608
         f"WHERE {payout('user')} = %s AND {payout('requested_at')} >= %s AND {payout('status')} <> %s"
     )
 

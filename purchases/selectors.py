@@ -100,7 +100,7 @@ def _offer_terms_sql() -> str:
     offer = functools.partial(column, Offer)
     columns = ", ".join(offer(name) for name in ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap"))
     return (
-        f"SELECT {columns} FROM {table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters
+        f"SELECT {columns} FROM {table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
         f"INNER JOIN {table(Merchant)} ON {offer('merchant')} = {column(Merchant, 'id')} "
         f"WHERE {offer('merchant')} = %s AND {column(Merchant, 'active')} AND {offer('status')} = %s "
         f"AND {offer('start_date')} <= %s AND {offer('end_date')} >= %s LIMIT 1"
@@ -132,7 +132,7 @@ def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 def _earned_sql() -> str:
     cashback = functools.partial(column, CashbackTransaction)
     return (
-        f"SELECT SUM({cashback('amount')}) "  # noqa: S608 - identifiers from the models, values are parameters
+        f"SELECT SUM({cashback('amount')}) "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
         f"FROM {table(CashbackTransaction)} WHERE {cashback('user')} = %s AND {cashback('offer')} = %s "
         f"AND {cashback('created_at')} >= %s AND {cashback('created_at')} < %s AND {cashback('status')} IN (%s, %s)"
     )
