@@ -28,6 +28,17 @@ def _no_catalog_cache(settings):
     settings.CATALOG_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def _reset_confirmation_notify_window(monkeypatch):
+    """Each test starts with no dispatcher notification pending in this process: a window
+    opened by an earlier test would otherwise swallow this test's notification (its
+    message may have been purged from the queue since)."""
+    from purchases import services
+
+    monkeypatch.setattr(services, "_notify_paused_until", 0.0)
+    monkeypatch.setattr(services, "_notify_covered_until", 0.0)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
