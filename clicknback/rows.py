@@ -1,4 +1,4 @@
-"""Single-row reads for the hottest request paths, without per-call SQL compilation.
+"""Single-row reads and plain writes for the hottest paths, without per-call SQL compilation.
 
 Every authenticated API request reads its user row, and the wallet summary reads one
 wallet row. Through the ORM, building and compiling ``Model.objects.get(pk=...)`` costs
@@ -14,10 +14,19 @@ the ``SELECT`` once from the model's fields and then only executes it:
 
 Only for ``WHERE <one unique column> = %s`` reads (optionally ``FOR UPDATE``); anything
 richer belongs to the ORM.
+
+``RowWriter`` does the same for the inserts and single-row updates every money movement
+writes (purchase, cashback, wallet, ledger and audit rows): the statement is built once
+per shape, and each call only prepares the values with the fields' own ``pre_save`` and
+``get_db_prep_save``, as the ORM's compiler does, so defaults, ``auto_now``/``auto_now_add``
+and JSON adaptation are the ORM's. Like ``bulk_create`` and ``QuerySet.update`` it
+calls no ``save()`` and sends no signals (the project uses none).
 """
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from collections.abc import Sequence
+
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import AutoField, Model
 from django.db.transaction import TransactionManagementError
 
 
@@ -75,3 +84,75 @@ class RowReader:
                 for convert in functions:
                     row[index] = convert(row[index], column, connection)
         return self.model.from_db(DEFAULT_DB_ALIAS, attnames, row)
+
+
+class RowWriter:
+    """Precompiled ``INSERT`` of new instances and ``UPDATE`` of some fields of one row."""
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        meta = model._meta
+        self._auto = meta.pk if isinstance(meta.pk, AutoField) else None
+        self._insert_fields = [field for field in meta.concrete_fields if field is not self._auto]
+        self._inserts: dict[int, str] = {}
+        self._updates: dict[tuple[str, ...], tuple[str, list]] = {}
+
+    def _quote(self, name: str) -> str:
+        return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
+
+    def _insert_sql(self, count: int) -> str:
+        sql = self._inserts.get(count)
+        if sql is None:
+            row = "({})".format(", ".join(["%s"] * len(self._insert_fields)))
+            # Identifiers come from the model's metadata, quoted; values are bound parameters.
+            sql = "INSERT INTO {table} ({columns}) VALUES {rows}{returning}".format(  # noqa: S608  # nosec B608
+                table=self._quote(self.model._meta.db_table),
+                columns=", ".join(self._quote(field.column) for field in self._insert_fields),
+                rows=", ".join([row] * count),
+                returning=f" RETURNING {self._quote(self._auto.column)}" if self._auto else "",
+            )
+            self._inserts[count] = sql
+        return sql
+
+    def insert(self, instances: Sequence[Model]) -> Sequence[Model]:
+        """Insert new instances with one statement; auto primary keys are set on them."""
+        if not instances:
+            return instances
+        connection = connections[DEFAULT_DB_ALIAS]
+        params = []
+        for instance in instances:
+            for field in self._insert_fields:
+                params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(self._insert_sql(len(instances)), params)
+            if self._auto:
+                for instance, (pk,) in zip(instances, cursor.fetchall(), strict=True):
+                    setattr(instance, self._auto.attname, pk)
+        for instance in instances:
+            instance._state.adding = False
+            instance._state.db = DEFAULT_DB_ALIAS
+        return instances
+
+    def update(self, instance: Model, fields: Sequence[str]) -> None:
+        """Write ``fields`` (plus any ``auto_now`` field) of a stored instance, by primary key."""
+        key = tuple(fields)
+        compiled = self._updates.get(key)
+        if compiled is None:
+            meta = self.model._meta
+            chosen = [meta.get_field(name) for name in fields]
+            chosen += [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f not in chosen]
+            # Identifiers come from the model's metadata, quoted; values are bound parameters.
+            sql = "UPDATE {table} SET {assignments} WHERE {pk} = %s".format(  # noqa: S608  # nosec B608
+                table=self._quote(meta.db_table),
+                assignments=", ".join(f"{self._quote(field.column)} = %s" for field in chosen),
+                pk=self._quote(meta.pk.column),
+            )
+            compiled = self._updates[key] = (sql, chosen)
+        sql, chosen = compiled
+        connection = connections[DEFAULT_DB_ALIAS]
+        params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in chosen]
+        params.append(self.model._meta.pk.get_db_prep_value(instance.pk, connection))
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if cursor.rowcount != 1:
+                raise self.model.DoesNotExist(f"{self.model.__name__} {instance.pk} is not stored.")

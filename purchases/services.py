@@ -31,6 +31,7 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
+from clicknback.rows import RowWriter
 from purchases.cashback import cashback_for
 from purchases.errors import (
     DuplicatePurchase,
@@ -96,6 +97,11 @@ def _refusal(
     return OfferNotAvailable(details={"merchant_id": str(merchant_id)})
 
 
+# Every accepted purchase writes these two rows: statements built once (clicknback/rows.py).
+_purchase_writer = RowWriter(Purchase)
+_cashback_writer = RowWriter(CashbackTransaction)
+
+
 def purchase_ingest(
     *,
     caller,
@@ -136,7 +142,7 @@ def purchase_ingest(
         # The insert is the transaction's first statement: when it hits the unique
         # constraint the whole transaction rolls back, so no savepoint is needed.
         with transaction.atomic():
-            purchase = Purchase.objects.create(
+            purchase = Purchase(
                 external_id=external_id,
                 user_id=user_id,
                 merchant_id=offer.merchant_id,
@@ -146,6 +152,7 @@ def purchase_ingest(
                 status=PurchaseStatus.PENDING,
                 next_attempt_at=now,
             )
+            _purchase_writer.insert([purchase])
             inserted = True
             wallet = wallet_lock(user_id=user_id)
             earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.offer_id, moment=now)
@@ -156,7 +163,7 @@ def purchase_ingest(
                 monthly_cap=offer.monthly_cap,
                 already_earned=earned,
             )
-            cashback = CashbackTransaction.objects.create(
+            cashback = CashbackTransaction(
                 purchase=purchase,
                 user_id=user_id,
                 offer_id=offer.offer_id,
@@ -164,6 +171,7 @@ def purchase_ingest(
                 currency=normalized_currency,
                 status=CashbackStatus.PENDING,
             )
+            _cashback_writer.insert([cashback])
             wallet_post(
                 wallet=wallet,
                 movements=[(Bucket.PENDING, credited)],

@@ -22,7 +22,7 @@ from clicknback.api.middleware import get_request_id
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO, quantize
-from clicknback.rows import RowReader
+from clicknback.rows import RowReader, RowWriter
 from wallets.models import Bucket, LedgerEntry, Wallet
 
 BALANCE_FIELDS = {
@@ -43,6 +43,9 @@ class NegativeBalance(DomainError):
 
 # Every wallet mutation starts here, so the locking read skips the ORM's query compilation.
 _lock_wallet_of_user = RowReader(Wallet, by="user", for_update=True)
+# ... and ends with these two writes, built once as well.
+_wallet_writer = RowWriter(Wallet)
+_ledger_writer = RowWriter(LedgerEntry)
 
 
 def wallet_lock(*, user_id: uuid.UUID) -> Wallet:
@@ -150,8 +153,8 @@ def wallet_post(
     if not changes:
         return wallet
     fields = _apply(wallet, changes)
-    wallet.save(update_fields=[*fields, "updated_at"])
-    LedgerEntry.objects.bulk_create(
+    _wallet_writer.update(wallet, fields)  # and updated_at (auto_now)
+    _ledger_writer.insert(
         _entries(wallet, changes, reason=reason, source_type=source_type, source_id=source_id, actor=actor)
     )
     return wallet

@@ -7,6 +7,10 @@ from typing import Any
 
 from clicknback.api.middleware import get_request_id
 from clicknback.audit.models import ActorType, AuditLog
+from clicknback.rows import RowWriter
+
+# Every state change writes one audit row: the INSERT is built once (clicknback/rows.py).
+_writer = RowWriter(AuditLog)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def audit_record(
         outcome=outcome,
         request_id=get_request_id() or "",
     )
-    row.save(force_insert=True)
+    _writer.insert([row])
     return row
 
 

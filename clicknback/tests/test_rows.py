@@ -156,3 +156,108 @@ def test_a_locking_read_refuses_to_run_outside_a_transaction(user):
 
     with pytest.raises(TransactionManagementError):
         RowReader(Wallet, by="user", for_update=True).get(user.pk)
+
+
+# --- RowWriter ---------------------------------------------------------------------
+
+
+def _stored_values(model, pk, *, skip=()) -> dict:
+    values = _field_values(model.objects.get(pk=pk))
+    return {name: value for name, value in values.items() if name not in skip}
+
+
+def test_an_insert_stores_the_row_the_orm_would_store(user):
+    # given: the same audit row, once through the ORM and once through the writer
+    from clicknback.rows import RowWriter
+
+    details = {"amount": "12.50", "nested": {"list": [1, "two"]}}
+    through_orm = AuditLog.objects.create(
+        actor_type="user", actor_id=user.pk, action="t.orm", resource_type="t", resource_id="1", details=details
+    )
+    written = AuditLog(
+        actor_type="user", actor_id=user.pk, action="t.orm", resource_type="t", resource_id="1", details=details
+    )
+
+    # when
+    RowWriter(AuditLog).insert([written])
+
+    # then: every column equal but the id and the insert time, which auto_now_add filled in
+    skip = {"id", "occurred_at"}
+    assert _stored_values(AuditLog, written.pk, skip=skip) == _stored_values(AuditLog, through_orm.pk, skip=skip)
+    assert AuditLog.objects.get(pk=written.pk).occurred_at == written.occurred_at is not None
+    assert written._state.adding is False and written._state.db == "default"
+
+
+def test_an_insert_of_several_rows_is_one_statement_and_sets_their_auto_keys(user, django_assert_num_queries):
+    # given: ledger entries have a database-generated primary key
+    from decimal import Decimal
+
+    from clicknback.rows import RowWriter
+    from wallets.models import LedgerEntry
+
+    wallet = Wallet.objects.create(user=user)
+    entries = [
+        LedgerEntry(
+            wallet=wallet, bucket="pending", amount=Decimal(amount), reason="t", source_type="t", source_id=uuid.uuid4()
+        )
+        for amount in ("1.00", "2.50", "-0.75")
+    ]
+
+    # when
+    with django_assert_num_queries(1):
+        RowWriter(LedgerEntry).insert(entries)
+
+    # then
+    assert all(entry.pk is not None for entry in entries)
+    stored = {entry.pk: entry.amount for entry in LedgerEntry.objects.filter(wallet=wallet)}
+    assert stored == {entry.pk: entry.amount for entry in entries}
+
+
+def test_an_update_writes_the_named_fields_and_the_auto_now_ones_only(user, django_assert_num_queries):
+    # given: a stored wallet whose instance also carries a change that must not be written
+    from decimal import Decimal
+
+    from clicknback.rows import RowWriter
+
+    wallet = Wallet.objects.create(user=user)
+    before = wallet.updated_at
+    wallet.pending_balance = Decimal("7.25")
+    wallet.currency = "USD"
+
+    # when
+    with django_assert_num_queries(1):
+        RowWriter(Wallet).update(wallet, ["pending_balance"])
+
+    # then
+    stored = Wallet.objects.get(pk=wallet.pk)
+    assert stored.pending_balance == Decimal("7.25")
+    assert stored.currency == "EUR"
+    assert stored.updated_at > before
+
+
+def test_an_update_of_a_row_that_is_not_stored_raises():
+    # given
+    from clicknback.rows import RowWriter
+
+    wallet = Wallet(user_id=uuid.uuid4())
+
+    # when / then
+    with pytest.raises(Wallet.DoesNotExist):
+        RowWriter(Wallet).update(wallet, ["pending_balance"])
+
+
+def test_a_constraint_violation_is_django_integrity_error_and_marks_the_transaction_for_rollback(user):
+    # given: a user has one wallet at most
+    from django.db import IntegrityError, transaction
+
+    from clicknback.rows import RowWriter
+
+    Wallet.objects.create(user=user)
+
+    # when
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            RowWriter(Wallet).insert([Wallet(user=user)])
+
+        # then
+        assert transaction.get_rollback() is True
