@@ -11,7 +11,7 @@ from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.services import Actor
 from payouts.idempotency import idempotency_key_validate, idempotency_run
-from payouts.selectors import payout_list, wallet_transaction_list
+from payouts.selectors import payout_list, wallet_transaction_page
 from payouts.serializers import (
     AdminPayoutListFilterSerializer,
     PayoutCreateInputSerializer,
@@ -180,5 +180,8 @@ class WalletTransactionListApi(APIView):
         },
     )
     def get(self, request):
-        queryset = wallet_transaction_list(user_id=request.user.pk)
-        return _page(self, request, queryset, WalletTransactionOutputSerializer)
+        paginator = SmallPagination()
+        rows = paginator.paginate_with(
+            request, lambda offset, limit: wallet_transaction_page(user_id=request.user.pk, offset=offset, limit=limit)
+        )
+        return paginator.get_paginated_response(WalletTransactionOutputSerializer(rows, many=True).data)

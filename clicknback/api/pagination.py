@@ -39,6 +39,15 @@ class OffsetLimitPagination(BasePagination):
             return []
         return list(queryset[self.offset : self.offset + self.limit])
 
+    def paginate_with(self, request, fetch):
+        """Like ``paginate_queryset`` for a selector that reads a page and its total at once.
+
+        ``fetch(offset, limit)`` returns ``(rows, total)``.
+        """
+        self.offset, self.limit = parse_page_params(request.query_params, self.default_limit)
+        rows, self.total = fetch(self.offset, self.limit)
+        return rows
+
     def get_paginated_response(self, data):
         return Response({"data": data, "pagination": {"offset": self.offset, "limit": self.limit, "total": self.total}})
 

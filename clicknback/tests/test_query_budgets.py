@@ -45,15 +45,13 @@ def test_wallet_read_costs_two_queries(user, user_client, django_assert_max_num_
     assert response.status_code == 200
 
 
-def test_wallet_transactions_page_costs_three_queries_whatever_its_size(
-    user, user_client, django_assert_max_num_queries
-):
+def test_wallet_transactions_page_costs_two_queries_whatever_its_size(user, user_client, django_assert_max_num_queries):
     # given: more credits than a page holds
     for _ in range(12):
         _earn(user, "10.00")
 
     # when
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         response = user_client.get("/api/v1/users/me/wallet/transactions?limit=100")
 
     # then

@@ -126,10 +126,45 @@ def test_query_count_does_not_grow_with_the_page(user, user_client, django_asser
     for _ in range(15):
         _cashback(user, offer=offer)
     PayoutFactory.create_batch(15, user=user)
-    # when / then
-    with django_assert_max_num_queries(3):
+    # when / then: the caller's user row, then one statement for the page and its total
+    with django_assert_max_num_queries(2):
         response = user_client.get(f"{PATH}?limit=100")
     assert len(response.json()["data"]) == 30
+
+
+def test_a_page_past_the_end_is_empty_and_still_tells_the_total(user, user_client):
+    # given
+    _cashback(user)
+    PayoutFactory(user=user)
+
+    # when
+    body = user_client.get(f"{PATH}?offset=5&limit=3").json()
+
+    # then
+    assert body == {"data": [], "pagination": {"offset": 5, "limit": 3, "total": 2}}
+
+
+def test_the_api_page_holds_the_same_rows_as_the_listing_it_pages(user, other_user):
+    # given: credits and debits, two of them at the same instant (ordered by id then)
+    from payouts.selectors import wallet_transaction_list, wallet_transaction_page
+
+    offer = OfferFactory()
+    for minute in range(7):
+        row = PayoutFactory(user=user) if minute % 3 == 0 else _cashback(user, offer=offer)
+        _age(type(row), row.pk, minute)
+    same_instant = timezone.now() - dt.timedelta(minutes=30)
+    Payout.objects.filter(pk=PayoutFactory(user=user).pk).update(requested_at=same_instant)
+    CashbackTransaction.objects.filter(pk=_cashback(user, offer=offer).pk).update(created_at=same_instant)
+    _cashback(other_user)
+    listing = list(wallet_transaction_list(user_id=user.pk))
+
+    for offset, limit in [(0, 10), (0, 3), (3, 3), (6, 4), (8, 5), (9, 1)]:
+        # when
+        rows, total = wallet_transaction_page(user_id=user.pk, offset=offset, limit=limit)
+
+        # then
+        assert rows == listing[offset : offset + limit], (offset, limit)
+        assert total == len(listing) == 9
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-2"])
