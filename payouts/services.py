@@ -18,6 +18,7 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import ZERO, format_amount, quantize
+from clicknback.rows import RowWriter
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.models import Payout, PayoutStatus
@@ -46,6 +47,10 @@ def payout_monthly_limit() -> Decimal:
 
 def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+# Every payout request writes this row: the INSERT is built once (clicknback/rows.py).
+_payout_writer = RowWriter(Payout)
 
 
 def payout_request(*, user, amount: Decimal, method: str, details: object, actor: Actor | None = None) -> Payout:
@@ -98,7 +103,7 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
                     "available_balance": format_amount(wallet.available_balance),
                 },
             )
-        payout = Payout.objects.create(
+        payout = Payout(
             user_id=user_id,
             amount=amount,
             currency=wallet.currency,
@@ -107,6 +112,7 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
             destination=destination.data,
             destination_masked=destination.masked,
         )
+        _payout_writer.insert([payout])
         wallet_post(
             wallet=wallet,
             movements=[(Bucket.AVAILABLE, -amount)],
