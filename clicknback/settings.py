@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
     },
+    "purge-expired-refresh-tokens": {
+        "task": "users.tasks.purge_expired_refresh_tokens",
+        "schedule": 3600.0,
+    },
 }
 
 PAYOUT_MIN_AMOUNT = env.str("PAYOUT_MIN_AMOUNT", default="10.00")

@@ -76,8 +76,11 @@ class RefreshTokenRecord(models.Model):
 
     jti = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # SET_NULL: an expired record is purged (``refresh_tokens_purge``) while the tokens
+    # rotated from it may still be valid; an expired token can never be presented again,
+    # so the link above a live token is no longer needed for reuse detection.
     parent = models.ForeignKey(
-        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children", db_index=True
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children", db_index=True
     )
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -3,7 +3,7 @@ login and single-use refresh-token rotation with reuse detection."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -187,6 +187,33 @@ def _revoke_descendants(*, record: RefreshTokenRecord, now: datetime) -> int:
             )
         frontier = children
     return revoked
+
+
+PURGE_BATCH = 1000
+
+
+def refresh_tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete the records of refresh tokens that have expired; returns how many.
+
+    An expired token fails simplejwt's expiry check before its record is read, so the
+    record has nothing left to decide. Tokens rotated from it keep working: their
+    ``parent`` link is cleared (``SET_NULL``). Deleted in batches, each its own
+    transaction, so a large backlog never holds many rows in memory or locks for long.
+    """
+    leeway = api_settings.LEEWAY
+    if not isinstance(leeway, timedelta):
+        leeway = timedelta(seconds=leeway)
+    cutoff = (now or timezone.now()) - leeway
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                RefreshTokenRecord.objects.filter(expires_at__lt=cutoff).values_list("jti", flat=True)[:PURGE_BATCH]
+            )
+            if not batch:
+                return deleted
+            RefreshTokenRecord.objects.filter(jti__in=batch).delete()  # children: parent set to NULL
+        deleted += len(batch)
 
 
 def auth_refresh(*, refresh_token: str) -> TokenPair:
