@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
-from django.db.models import CharField, F, QuerySet, UUIDField, Value
+from django.db.models import QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.money import ZERO
@@ -58,45 +58,6 @@ def payout_list(*, user_id: uuid.UUID | None = None, status: str | None = None) 
     return queryset.order_by("-requested_at", "-id")
 
 
-def wallet_transaction_list(*, user_id: uuid.UUID) -> QuerySet:
-    """One ``cashback_credit`` per cashback transaction and one ``payout_debit`` per payout.
-
-    A ``UNION ALL`` of two ``values()`` querysets ordered newest first, so a page costs
-    two queries (count and rows) whatever its size. Every column is an annotation with
-    the same name and position on both sides, which keeps the union's columns aligned.
-    """
-    no_id = Value(None, output_field=UUIDField())
-    credits = (
-        CashbackTransaction.objects.filter(user_id=user_id)
-        .order_by()
-        .annotate(
-            tx_id=F("id"),
-            tx_type=Value(CASHBACK_CREDIT, output_field=CharField()),
-            tx_amount=F("amount"),
-            tx_status=F("status"),
-            tx_purchase_id=F("purchase_id"),
-            tx_payout_id=no_id,
-            tx_created_at=F("created_at"),
-        )
-        .values(*TRANSACTION_FIELDS)
-    )
-    debits = (
-        Payout.objects.filter(user_id=user_id)
-        .order_by()
-        .annotate(
-            tx_id=F("id"),
-            tx_type=Value(PAYOUT_DEBIT, output_field=CharField()),
-            tx_amount=F("amount"),
-            tx_status=F("status"),
-            tx_purchase_id=no_id,
-            tx_payout_id=F("id"),
-            tx_created_at=F("requested_at"),
-        )
-        .values(*TRANSACTION_FIELDS)
-    )
-    return credits.union(debits, all=True).order_by("-tx_created_at", "-tx_id")
-
-
 @functools.cache
 def _transaction_page_sql() -> str:
     credit = functools.partial(column, CashbackTransaction)
@@ -125,12 +86,14 @@ def _transaction_count_sql() -> str:
 
 
 def wallet_transaction_page(*, user_id: uuid.UUID, offset: int, limit: int) -> tuple[list[dict], int]:
-    """One page of ``wallet_transaction_list`` (the same rows, order and keys) and its total.
+    """One page of the user's wallet transactions, newest first, and how many there are.
 
-    One plain-SQL statement for the API's hot path, where the ORM spent most of the
-    request compiling the union twice (for the count and for the page): the rows carry
-    the total in a window count. Only a page past the end, which has no row to carry
-    it, costs a second statement for the total.
+    One ``cashback_credit`` per cashback transaction and one ``payout_debit`` per payout
+    (a ``UNION ALL``), ordered by time then id, descending; each row is a dict keyed by
+    ``TRANSACTION_FIELDS``. One plain-SQL statement: through the ORM the union had to
+    be compiled twice per request (count and page), most of the request's cost. The rows
+    carry the total in a window count; only a page past the end, which has no row to
+    carry it, costs a second statement.
     """
     with connection.cursor() as cursor:
         cursor.execute(_transaction_page_sql(), [CASHBACK_CREDIT, user_id, PAYOUT_DEBIT, user_id, offset, limit])
@@ -143,3 +106,37 @@ def wallet_transaction_page(*, user_id: uuid.UUID, offset: int, limit: int) -> t
             cursor.execute(_transaction_count_sql(), [user_id, user_id])
             (total,) = cursor.fetchone()
     return [dict(zip(TRANSACTION_FIELDS, row[:-1], strict=True)) for row in rows], total
+
+
+class WalletTransactionHistory:
+    """A user's whole transaction listing as a lazily read sequence, for Django's ``Paginator``.
+
+    ``count()`` and slices (``history[a:b]``) each run one statement, the same SQL as
+    ``wallet_transaction_page``, so the pages and the API list exactly the same rows.
+    """
+
+    def __init__(self, *, user_id: uuid.UUID):
+        self.user_id = user_id
+        self._total: int | None = None
+
+    def count(self) -> int:
+        if self._total is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_transaction_count_sql(), [self.user_id, self.user_id])
+                (self._total,) = cursor.fetchone()
+        return self._total
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        if not isinstance(window, slice) or window.step not in (None, 1):
+            raise TypeError("WalletTransactionHistory supports contiguous slices only.")
+        start, stop = window.start or 0, window.stop
+        if start < 0 or stop is None or stop < start:
+            raise ValueError("A slice of the history needs 0 <= start <= stop.")
+        if stop == start:
+            return []
+        rows, total = wallet_transaction_page(user_id=self.user_id, offset=start, limit=stop - start)
+        self._total = total
+        return rows

@@ -11,7 +11,7 @@ import uuid
 from django.db.models import QuerySet
 
 from payouts.models import Payout
-from payouts.selectors import CASHBACK_CREDIT, PAYOUT_DEBIT, payout_list, wallet_transaction_list
+from payouts.selectors import CASHBACK_CREDIT, PAYOUT_DEBIT, WalletTransactionHistory, payout_list
 from purchases.models import Purchase
 from purchases.selectors import purchase_list
 
@@ -41,9 +41,9 @@ def payout_of(*, user_id: uuid.UUID, payout_id: uuid.UUID | str) -> Payout | Non
     return payouts_of(user_id=user_id).filter(pk=payout_id).first()
 
 
-def transactions_of(*, user_id: uuid.UUID) -> QuerySet:
+def transactions_of(*, user_id: uuid.UUID) -> WalletTransactionHistory:
     """Cashback credits and payout debits, newest first (the API's wallet transactions)."""
-    return wallet_transaction_list(user_id=_owner(user_id))
+    return WalletTransactionHistory(user_id=_owner(user_id))
 
 
 def transaction_labels(*, user_id: uuid.UUID, rows: list[dict]) -> tuple[dict, dict]:

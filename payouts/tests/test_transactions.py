@@ -144,10 +144,8 @@ def test_a_page_past_the_end_is_empty_and_still_tells_the_total(user, user_clien
     assert body == {"data": [], "pagination": {"offset": 5, "limit": 3, "total": 2}}
 
 
-def test_the_api_page_holds_the_same_rows_as_the_listing_it_pages(user, other_user):
-    # given: credits and debits, two of them at the same instant (ordered by id then)
-    from payouts.selectors import wallet_transaction_list, wallet_transaction_page
-
+def _history_with_a_tie(user, other_user) -> list[tuple]:
+    """Credits and debits of ``user``, two at the same instant; (created, id) newest first."""
     offer = OfferFactory()
     for minute in range(7):
         row = PayoutFactory(user=user) if minute % 3 == 0 else _cashback(user, offer=offer)
@@ -156,15 +154,43 @@ def test_the_api_page_holds_the_same_rows_as_the_listing_it_pages(user, other_us
     Payout.objects.filter(pk=PayoutFactory(user=user).pk).update(requested_at=same_instant)
     CashbackTransaction.objects.filter(pk=_cashback(user, offer=offer).pk).update(created_at=same_instant)
     _cashback(other_user)
-    listing = list(wallet_transaction_list(user_id=user.pk))
+    rows = [(c.created_at, c.pk) for c in CashbackTransaction.objects.filter(user=user)]
+    rows += [(p.requested_at, p.pk) for p in Payout.objects.filter(user=user)]
+    return sorted(rows, reverse=True)
+
+
+def test_pages_hold_the_users_rows_newest_first_then_by_id_whatever_the_window(user, other_user):
+    # given
+    from payouts.selectors import wallet_transaction_page
+
+    expected = [pk for _, pk in _history_with_a_tie(user, other_user)]
 
     for offset, limit in [(0, 10), (0, 3), (3, 3), (6, 4), (8, 5), (9, 1)]:
         # when
         rows, total = wallet_transaction_page(user_id=user.pk, offset=offset, limit=limit)
 
         # then
-        assert rows == listing[offset : offset + limit], (offset, limit)
-        assert total == len(listing) == 9
+        assert [row["tx_id"] for row in rows] == expected[offset : offset + limit], (offset, limit)
+        assert total == 9
+
+
+def test_the_wallet_pages_list_the_same_history_through_the_paginator(user, other_user, django_assert_num_queries):
+    # given: the wallet pages page the history with Django's Paginator
+    from django.core.paginator import Paginator
+
+    from payouts.selectors import WalletTransactionHistory
+
+    expected = [pk for _, pk in _history_with_a_tie(user, other_user)]
+
+    # when: the count and one page, a statement each
+    with django_assert_num_queries(2):
+        page = Paginator(WalletTransactionHistory(user_id=user.pk), 4).get_page(2)
+        listed = [row["tx_id"] for row in page.object_list]
+
+    # then
+    assert page.paginator.count == 9 and page.paginator.num_pages == 3
+    assert listed == expected[4:8]
+    assert [row["tx_id"] for row in WalletTransactionHistory(user_id=user.pk)[:5]] == expected[:5]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-2"])
