@@ -193,6 +193,22 @@ def test_the_wallet_pages_list_the_same_history_through_the_paginator(user, othe
     assert [row["tx_id"] for row in WalletTransactionHistory(user_id=user.pk)[:5]] == expected[:5]
 
 
+def test_the_history_refuses_what_is_not_a_forward_slice(user):
+    # given
+    from payouts.selectors import WalletTransactionHistory
+
+    history = WalletTransactionHistory(user_id=user.pk)
+
+    # when / then
+    assert history[3:3] == []
+    with pytest.raises(TypeError):
+        history[0]
+    with pytest.raises(TypeError):
+        history[0:10:2]
+    with pytest.raises(ValueError):
+        history[5:2]
+
+
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-2"])
 def test_bad_paging_is_422(user_client, query):
     assert user_client.get(f"{PATH}?{query}").status_code == 422
