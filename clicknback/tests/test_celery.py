@@ -1,16 +1,16 @@
 """A real Celery worker on the test broker and database."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 
 from clicknback.celery import app
 from clicknback.tests import celery_tasks
+from clicknback.tests.workers import thread_worker
 
 
 @pytest.fixture
 def celery_worker_thread():
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, loglevel="WARNING") as worker:
+    with thread_worker(concurrency=2) as worker:
         yield worker
 
 

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from clicknback.audit.models import AuditLog
 from clicknback.celery import app
 from clicknback.flags.models import FeatureFlag
+from clicknback.tests.workers import thread_worker
 from offers.tests.factories import OfferFactory
 from purchases.models import Purchase, PurchaseStatus
 from purchases.selectors import JOB_FLAG
@@ -39,9 +39,7 @@ def wait_for(predicate, timeout: float = 30.0, tick=None) -> bool:
 def running_worker(concurrency: int = 4):
     """Purge what earlier tests left in the queue, then run a worker in this process."""
     app.control.purge()
-    with start_worker(
-        app, pool="threads", concurrency=concurrency, perform_ping_check=False, loglevel="WARNING", shutdown_timeout=30
-    ) as worker:
+    with thread_worker(concurrency=concurrency, shutdown_timeout=30) as worker:
         yield worker
 
 
