@@ -480,7 +480,10 @@ class MoneyMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._live_payouts())
     @rule(data=st.data(), status=st.sampled_from(["processing", "completed", "failed"]))
     def process_a_live_payout(self, data, status):
-        self.process_payout(data.draw(st.sampled_from(self._live_payouts())), status)
+        """Prefers a payout of a user who owes a clawback, so a refund must settle it first."""
+        live = self._live_payouts()
+        owing = [pk for pk in live if self.wallets[self.model_payouts[pk].user].owed > ZERO]
+        self.process_payout(data.draw(st.sampled_from(owing or live)), status)
 
     @precondition(lambda self: any(w.available >= PAYOUT_MIN for w in self.wallets))
     @rule(target=payouts, user=st.integers(0, 1))
@@ -509,7 +512,13 @@ class MoneyMachine(RuleBasedStateMachine):
         if status == "completed":
             self.wallets[model.user].paid += model.amount
         elif status == "failed":
-            self.wallets[model.user].available += model.amount
+            # the refund first settles any clawback debt, the rest becomes available
+            wallet = self.wallets[model.user]
+            settled = min(wallet.owed, model.amount)
+            if settled:
+                _count("(failed payout settling owed)")
+            wallet.owed -= settled
+            wallet.available += model.amount - settled
 
     @rule(payout=consumes(payouts))
     def forget_payout(self, payout):
