@@ -18,7 +18,7 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import ZERO, format_amount, quantize
-from clicknback.rows import RowWriter
+from clicknback.rows import RowWriter, write_together
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.models import Payout, PayoutStatus
@@ -112,28 +112,30 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
             destination=destination.data,
             destination_masked=destination.masked,
         )
-        _payout_writer.insert([payout])
-        wallet_post(
-            wallet=wallet,
-            movements=[(Bucket.AVAILABLE, -amount)],
-            reason="payout_requested",
-            source_type=SOURCE_TYPE,
-            source_id=payout.pk,
-            actor=actor,
-        )
-        audit_record(
-            actor=actor,
-            action="payout.requested",
-            resource_type=SOURCE_TYPE,
-            resource_id=payout.pk,
-            details={
-                "user_id": str(user_id),
-                "amount": format_amount(amount),
-                "currency": payout.currency,
-                "method": payout.method,
-                "destination": payout.destination_masked,
-            },
-        )
+        # The payout, wallet, ledger and audit rows: one statement (clicknback/rows.py).
+        with write_together():
+            _payout_writer.insert([payout])
+            wallet_post(
+                wallet=wallet,
+                movements=[(Bucket.AVAILABLE, -amount)],
+                reason="payout_requested",
+                source_type=SOURCE_TYPE,
+                source_id=payout.pk,
+                actor=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="payout.requested",
+                resource_type=SOURCE_TYPE,
+                resource_id=payout.pk,
+                details={
+                    "user_id": str(user_id),
+                    "amount": format_amount(amount),
+                    "currency": payout.currency,
+                    "method": payout.method,
+                    "destination": payout.destination_masked,
+                },
+            )
     return payout
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
-from clicknback.rows import RowWriter
+from clicknback.rows import RowWriter, write_together
 from purchases.cashback import cashback_for
 from purchases.errors import (
     DuplicatePurchase,
@@ -163,36 +163,38 @@ def purchase_ingest(
                 monthly_cap=offer.monthly_cap,
                 already_earned=earned,
             )
-            cashback = CashbackTransaction(
-                purchase=purchase,
-                user_id=user_id,
-                offer_id=offer.offer_id,
-                amount=credited,
-                currency=normalized_currency,
-                status=CashbackStatus.PENDING,
-            )
-            _cashback_writer.insert([cashback])
-            wallet_post(
-                wallet=wallet,
-                movements=[(Bucket.PENDING, credited)],
-                reason="cashback_pending",
-                source_type=SOURCE_TYPE,
-                source_id=purchase.pk,
-                actor=actor,
-            )
-            audit_record(
-                actor=actor,
-                action="purchase.ingested",
-                resource_type=SOURCE_TYPE,
-                resource_id=purchase.pk,
-                details={
-                    "external_id": external_id,
-                    "merchant_id": str(offer.merchant_id),
-                    "offer_id": str(offer.offer_id),
-                    "amount": format_amount(amount),
-                    "cashback_amount": format_amount(credited),
-                },
-            )
+            # The cashback, wallet, ledger and audit rows: one statement (clicknback/rows.py).
+            with write_together():
+                cashback = CashbackTransaction(
+                    purchase=purchase,
+                    user_id=user_id,
+                    offer_id=offer.offer_id,
+                    amount=credited,
+                    currency=normalized_currency,
+                    status=CashbackStatus.PENDING,
+                )
+                _cashback_writer.insert([cashback])
+                wallet_post(
+                    wallet=wallet,
+                    movements=[(Bucket.PENDING, credited)],
+                    reason="cashback_pending",
+                    source_type=SOURCE_TYPE,
+                    source_id=purchase.pk,
+                    actor=actor,
+                )
+                audit_record(
+                    actor=actor,
+                    action="purchase.ingested",
+                    resource_type=SOURCE_TYPE,
+                    resource_id=purchase.pk,
+                    details={
+                        "external_id": external_id,
+                        "merchant_id": str(offer.merchant_id),
+                        "offer_id": str(offer.offer_id),
+                        "amount": format_amount(amount),
+                        "cashback_amount": format_amount(credited),
+                    },
+                )
             transaction.on_commit(notify_confirmation_job)
     except IntegrityError as exc:
         if inserted or not _is_external_id_violation(exc):
