@@ -74,6 +74,15 @@ def test_ingestion_script_writes_every_row_of_one_ingestion_in_one_transaction()
     ):
         assert f"INSERT INTO {table_name} (" in body
     assert "UPDATE wallets_wallet SET pending_balance = pending_balance +" in body
+    # the four writes after the cap sum are one statement, as the app sends them
+    (writes,) = [line for line in lines if line.startswith("WITH ")]
+    for part in (
+        "INSERT INTO purchases_cashbacktransaction",
+        "UPDATE wallets_wallet",
+        "INSERT INTO wallets_ledgerentry",
+        "INSERT INTO audit_auditlog",
+    ):
+        assert part in writes
 
 
 def test_wallet_read_script_is_one_select_by_user():
