@@ -116,8 +116,8 @@ def render_scripts(*, users: int, merchants: int) -> dict[str, str]:
             f" WHERE user_id = bench_uuid({USER}, :u) AND offer_id = bench_uuid({OFFER}, :m)"
             " AND created_at >= date_trunc('month', now()) AND status <> 'reversed' \\gset",
             purchase + ";",
-            # The four writes after the cap sum in one statement, as the app sends them
-            # (clicknback.rows.write_together).
+            # The four writes after the cap sum in one statement: the least a correct
+            # ingestion must send (the app sends them as four statements).
             f"WITH c AS ({cashback_row}),"
             f" w AS (UPDATE {table(Wallet)} SET pending_balance = pending_balance + {cashback}, updated_at = now()"
             f" WHERE id = :wid), l AS ({ledger}) {audit};",

@@ -22,16 +22,10 @@ per shape, and each call only prepares the values with the fields' own ``pre_sav
 and JSON adaptation are the ORM's. Like ``bulk_create`` and ``QuerySet.update`` it
 calls no ``save()`` and sends no signals (the project uses none).
 
-``write_together()`` sends the ``RowWriter`` writes of a block as one statement: a money
-movement writes three to five rows in a row (say the cashback, the wallet, the ledger
-entry and the audit entry), and on this workload each round trip to PostgreSQL costs
-more CPU than the statement it carries (docs/benchmarks.md).
+Every ``RowWriter`` write is sent when it is called, like the ORM's.
 """
 
-import contextvars
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import AutoField, Model
@@ -123,11 +117,7 @@ class RowWriter:
         return sql
 
     def insert(self, instances: Sequence[Model]) -> Sequence[Model]:
-        """Insert new instances with one statement; auto primary keys are set on them.
-
-        Inside ``write_together()`` the insert joins the block's statement, and the auto
-        primary keys are set when the block ends.
-        """
+        """Insert new instances with one statement; auto primary keys are set on them."""
         if not instances:
             return instances
         connection = connections[DEFAULT_DB_ALIAS]
@@ -135,12 +125,12 @@ class RowWriter:
         for instance in instances:
             for field in self._insert_fields:
                 params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
-        write = _Write(self, self._insert_sql(len(instances)), params, instances)
-        batch = _batch.get()
-        if batch is not None:
-            batch.add(write, connection)
-        else:
-            write.run(connection)
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(self._insert_sql(len(instances)), params)
+            keys = cursor.fetchall() if self._auto is not None else []
+        if self._auto is not None:
+            for instance, (pk,) in zip(instances, keys, strict=True):
+                setattr(instance, self._auto.attname, pk)
         for instance in instances:
             instance._state.adding = False
             instance._state.db = DEFAULT_DB_ALIAS
@@ -149,8 +139,7 @@ class RowWriter:
     def update(self, instance: Model, fields: Sequence[str]) -> None:
         """Write ``fields`` (plus any ``auto_now`` field) of a stored instance, by primary key.
 
-        Inside ``write_together()`` the update joins the block's statement, and a row that
-        is not stored is reported when the block ends.
+        Raises the model's ``DoesNotExist`` when no stored row has that key.
         """
         key = tuple(fields)
         compiled = self._updates.get(key)
@@ -169,125 +158,8 @@ class RowWriter:
         connection = connections[DEFAULT_DB_ALIAS]
         params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in chosen]
         params.append(self.model._meta.pk.get_db_prep_value(instance.pk, connection))
-        write = _Write(self, sql, params, [instance], update=True)
-        batch = _batch.get()
-        if batch is not None:
-            batch.add(write, connection)
-        else:
-            write.run(connection)
-
-
-@dataclass(slots=True)
-class _Write:
-    """One statement of a ``RowWriter``: its SQL, its parameters and the rows it writes."""
-
-    writer: RowWriter
-    sql: str
-    params: list
-    instances: Sequence[Model]
-    update: bool = False
-
-    def run(self, connection) -> None:
-        """Send this statement alone."""
         with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
-            cursor.execute(self.sql, self.params)
-            if self.update:
-                self.done([(cursor.rowcount,)])
-            else:
-                self.done(cursor.fetchall() if self.writer._auto else [])
-
-    def done(self, results: list[tuple]) -> None:
-        """Take the statement's answer: the row count of an update, the keys of an insert."""
-        if self.update:
-            if results != [(1,)]:
-                instance = self.instances[0]
-                raise self.writer.model.DoesNotExist(f"{self.writer.model.__name__} {instance.pk} is not stored.")
-            return
-        if self.writer._auto is not None:
-            for instance, (pk,) in zip(self.instances, results, strict=True):
-                setattr(instance, self.writer._auto.attname, pk)
-
-
-class _Batch:
-    def __init__(self, connection, depth: int):
-        self.connection = connection
-        self.depth = depth
-        self.writes: list[_Write] = []
-
-    def add(self, write: _Write, connection) -> None:
-        if connection is not self.connection or len(connection.atomic_blocks) != self.depth:
-            # A write deferred past the end of an inner atomic block would escape its rollback.
-            raise TransactionManagementError("RowWriter writes inside write_together() cannot be in a nested atomic().")
-        self.writes.append(write)
-
-    def flush(self) -> None:
-        if len(self.writes) < 2:
-            for write in self.writes:
-                write.run(self.connection)
-            return
-        sql = _combined_sql(self.writes)
-        params = [param for write in self.writes for param in write.params]
-        with transaction.mark_for_rollback_on_error(), self.connection.cursor() as cursor:
             cursor.execute(sql, params)
-            results: dict[int, list[tuple]] = {}
-            for index, value in cursor.fetchall():
-                results.setdefault(index, []).append((value,))
-            for index, write in enumerate(self.writes):
-                write.done(results.get(index, []))
-
-
-_batch: contextvars.ContextVar[_Batch | None] = contextvars.ContextVar("clicknback_rows_batch", default=None)
-_combined: dict[tuple[str, ...], str] = {}
-
-
-def _combined_sql(writes: list[_Write]) -> str:
-    """One statement running each write as a data-modifying CTE, built once per shape.
-
-    Its rows are ``(write index, value)``: the generated key of each inserted row (in the
-    order of the VALUES list, as Django's ``bulk_create`` relies on) and each update's
-    row count. PostgreSQL runs every data-modifying CTE exactly once, read or not.
-    """
-    shape = tuple(write.sql for write in writes)
-    sql = _combined.get(shape)
-    if sql is None:
-        ctes, answers = [], []
-        for index, write in enumerate(writes):
-            auto = write.writer._auto
-            if write.update:
-                ctes.append(f"w{index} AS ({write.sql} RETURNING 1)")
-                answers.append(f"SELECT {index}, count(*) FROM w{index}")  # noqa: S608  # nosec B608
-            else:
-                ctes.append(f"w{index} AS ({write.sql})")
-                if auto is not None:
-                    key = write.writer._quote(auto.column)
-                    answers.append(f"SELECT {index}, {key}::bigint FROM w{index}")  # noqa: S608  # nosec B608
-        answers = answers or ["SELECT 0, 0::bigint WHERE false"]
-        sql = _combined[shape] = "WITH {} {}".format(", ".join(ctes), " UNION ALL ".join(answers))
-    return sql
-
-
-@contextmanager
-def write_together() -> Iterator[None]:
-    """Send the block's ``RowWriter`` inserts and updates as one statement when it ends.
-
-    For a run of writes whose results nothing in the block reads back, like the rows of
-    one money movement. The writes are made together or not at all: if the block raises,
-    none is sent. When they are sent, each keeps its meaning: a constraint violation is
-    Django's ``IntegrityError`` and marks the transaction for rollback, an update of a row
-    that is not stored raises ``DoesNotExist``, auto primary keys are set on the instances.
-    Must run inside ``transaction.atomic()`` and contain no nested ``atomic()`` around a
-    write; a block inside another joins it.
-    """
-    if _batch.get() is not None:
-        yield
-        return
-    connection = connections[DEFAULT_DB_ALIAS]
-    if not connection.in_atomic_block:
-        raise TransactionManagementError("write_together() must be used inside transaction.atomic().")
-    batch = _Batch(connection, len(connection.atomic_blocks))
-    token = _batch.set(batch)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    batch.flush()
+            updated = cursor.rowcount
+        if updated != 1:
+            raise self.model.DoesNotExist(f"{self.model.__name__} {instance.pk} is not stored.")

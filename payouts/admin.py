@@ -143,12 +143,12 @@ class PayoutAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ("key", "user_email", "response_status", "created_at")
-    list_filter = ("response_status", "created_at")
+    list_display = ("key", "user_email", "payout", "created_at")
+    list_filter = ("created_at",)
     search_fields = ("user__email", "key")
-    list_select_related = ("user",)
+    list_select_related = ("user", "payout")
     ordering = ("-created_at", "-id")
-    readonly_fields = ("user", "key", "request_hash", "response_status", "response_body", "created_at")
+    readonly_fields = ("user", "key", "request_hash", "payout", "created_at")
 
     @admin.display(description="User", ordering="user__email")
     def user_email(self, key: IdempotencyKey) -> str:

@@ -10,7 +10,7 @@ from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.services import Actor
-from payouts.idempotency import idempotency_key_validate, idempotency_run
+from payouts.idempotency import IdempotentRequest, idempotency_key_validate, request_hash
 from payouts.selectors import payout_list, wallet_transaction_page
 from payouts.serializers import (
     AdminPayoutListFilterSerializer,
@@ -84,19 +84,16 @@ class PayoutCreateMixin:
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def run() -> tuple[int, dict]:
-            payout = payout_request(
-                user=request.user,
-                amount=data["amount"],
-                method=data["method"],
-                details=data["details"],
-                actor=Actor.of(request.user),
-            )
-            return http.HTTP_201_CREATED, PayoutOutputSerializer(payout).data
-
-        status, body, replayed = idempotency_run(user_id=request.user.pk, key=key, body=request.data, run=run)
-        headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(body, status=status, headers=headers)
+        payout = payout_request(
+            user=request.user,
+            amount=data["amount"],
+            method=data["method"],
+            details=data["details"],
+            actor=Actor.of(request.user),
+            idempotency=IdempotentRequest(key=key, request_hash=request_hash(request.data)) if key else None,
+        )
+        headers = {"Idempotent-Replayed": "true"} if payout.replayed else {}
+        return Response(PayoutOutputSerializer(payout).data, status=http.HTTP_201_CREATED, headers=headers)
 
 
 class UserPayoutListCreateApi(PayoutCreateMixin, APIView):

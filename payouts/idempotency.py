@@ -1,29 +1,28 @@
 """``Idempotency-Key`` for payout requests (contract §9).
 
-How a request with a key runs:
+The key belongs to the payout it protects: ``payout_request`` writes the key's row (user,
+key, request hash, payout) in the payout's own transaction, so a crash, a refused
+request or a rollback leaves both or neither. How a request with a key runs, inside
+that transaction:
 
-1. ``idempotency_key_claim`` inserts ``(user, key, request hash)`` with ``INSERT … ON
-   CONFLICT DO NOTHING``, one statement that commits on its own, *before* any money
-   moves. A concurrent duplicate's insert does nothing (PostgreSQL makes it wait for
-   the first insert to commit), so it looks at the stored row: still no response → 409
-   IDEMPOTENCY_KEY_IN_USE; another body → 422 IDEMPOTENCY_KEY_REUSED; done with the
-   same body → the stored response, replayed.
-2. The payout is requested (its own transaction).
-3. Success: ``idempotency_key_complete`` stores the status and body of the response
-   (one UPDATE). Failure (a refused payout, or a crash): ``idempotency_key_release``
-   deletes the key. A refused request changed nothing, so the client may retry it with
-   the same key, e.g. after its balance grew; only a payout that exists is ever replayed.
+1. ``idempotency_key_lock`` takes a transaction-scoped PostgreSQL advisory lock on
+   (user, key) without waiting: when another request holds it, the first is still in
+   flight → 409 IDEMPOTENCY_KEY_IN_USE. The lock ends with the transaction, whatever
+   happens to the process.
+2. ``idempotency_key_find`` reads the stored row: another body → 422
+   IDEMPOTENCY_KEY_REUSED; the same body → the payout it made, replayed as it stood
+   when requested; an expired row (older than ``IDEMPOTENCY_KEY_TTL_HOURS``) counts as
+   absent and is deleted.
+3. Otherwise the payout is requested and the row is written with it.
 
-Keys live ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 h): an older key counts as absent (a claim
-that finds one deletes it and claims afresh) and the periodic task
-``payouts.tasks.purge_idempotency_keys`` deletes them.
+A refused request (policy, balance, validation) stores nothing, so the client may retry
+it with the same key, e.g. after its balance grew; only a payout that exists is ever
+replayed. ``UNIQUE(user, key)`` backs the advisory lock.
 """
 
-import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +31,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clicknback.errors import ValidationFailed
-from clicknback.sql import column_name, table
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import IdempotencyKey
 
@@ -40,16 +38,11 @@ MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
-class Claim:
-    """Either a fresh claim (``key`` set, run the request) or a stored response to replay."""
+class IdempotentRequest:
+    """A client's key and the hash of the request it came with."""
 
-    key: IdempotencyKey | None = None
-    replay_status: int | None = None
-    replay_body: dict | None = None
-
-    @property
-    def is_replay(self) -> bool:
-        return self.replay_status is not None
+    key: str
+    request_hash: str
 
 
 def idempotency_key_validate(raw: str | None) -> str | None:
@@ -73,67 +66,32 @@ def idempotency_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
 
 
-@functools.cache
-def _claim_sql() -> str:
-    columns = ", ".join(column_name(IdempotencyKey, name) for name in ("user", "key", "request_hash", "created_at"))
-    return (
-        f"INSERT INTO {table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - model identifiers  # nosec B608
-        f"ON CONFLICT ({column_name(IdempotencyKey, 'user')}, {column_name(IdempotencyKey, 'key')}) DO NOTHING "
-        f"RETURNING {column_name(IdempotencyKey, 'id')}"
-    )
-
-
-def _insert_claim(*, user_id: uuid.UUID, key: str, request_hash: str) -> IdempotencyKey | None:
-    """The new claim row, or None when the user already has a row for this key."""
-    now = timezone.now()
+def idempotency_key_lock(*, user_id: uuid.UUID, key: str) -> None:
+    """Hold (user, key) until the end of the transaction; 409 IN_USE when a request holds it."""
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), [user_id, key, request_hash, now])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return IdempotencyKey(pk=row[0], user_id=user_id, key=key, request_hash=request_hash, created_at=now)
-
-
-def idempotency_key_claim(*, user_id: uuid.UUID, key: str, request_hash: str) -> Claim:
-    """Claim ``key`` for this request, or return the first response to replay.
-
-    Must run outside any transaction: the claim has to be committed (visible to the
-    duplicates) before the payout starts. A fresh key costs one statement; no error is
-    raised on a conflict, so no transaction or savepoint is needed around the insert.
-    """
-    claimed = _insert_claim(user_id=user_id, key=key, request_hash=request_hash)
-    if claimed is not None:
-        return Claim(key=claimed)
-    existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
-    if existing is not None and existing.created_at < idempotency_cutoff():
-        # An expired key counts as absent: forget it and claim afresh (a concurrent
-        # claimer may win the new insert, which is then read like any other holder).
-        IdempotencyKey.objects.filter(pk=existing.pk, created_at__lt=idempotency_cutoff()).delete()
-        claimed = _insert_claim(user_id=user_id, key=key, request_hash=request_hash)
-        if claimed is not None:
-            return Claim(key=claimed)
-        existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
-    if existing is None:
-        # The holder released it between our insert and our read: the caller may retry.
-        raise IdempotencyKeyInUse()
-    if existing.request_hash != request_hash:
-        raise IdempotencyKeyReused(details={"idempotency_key": key})
-    if existing.response_status is None:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"payout:{user_id}:{key}"])
+        (locked,) = cursor.fetchone()
+    if not locked:
         raise IdempotencyKeyInUse(details={"idempotency_key": key})
-    return Claim(replay_status=existing.response_status, replay_body=existing.response_body)
 
 
-def idempotency_key_complete(*, key: IdempotencyKey, status: int, body: dict) -> IdempotencyKey:
-    """Store the first response so repeats replay it (one UPDATE, atomic on its own)."""
-    IdempotencyKey.objects.filter(pk=key.pk).update(response_status=status, response_body=body)
-    key.response_status, key.response_body = status, body
-    return key
+def idempotency_key_find(*, user_id: uuid.UUID, request: IdempotentRequest) -> IdempotencyKey | None:
+    """The live row of this key (locked by ``idempotency_key_lock``), or None.
 
-
-def idempotency_key_release(*, key: IdempotencyKey) -> None:
-    """Forget a claim whose request failed, so it can be retried with the same key."""
-    with transaction.atomic():
-        IdempotencyKey.objects.filter(pk=key.pk, response_status__isnull=True).delete()
+    422 IDEMPOTENCY_KEY_REUSED when it was used with another body. An expired row is
+    deleted and counts as absent.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("idempotency_key_find must be called inside transaction.atomic().")
+    existing = IdempotencyKey.objects.select_related("payout").filter(user_id=user_id, key=request.key).first()
+    if existing is None:
+        return None
+    if existing.created_at < idempotency_cutoff():
+        existing.delete()
+        return None
+    if existing.request_hash != request.request_hash:
+        raise IdempotencyKeyReused(details={"idempotency_key": request.key})
+    return existing
 
 
 def idempotency_keys_purge(*, now: datetime | None = None) -> int:
@@ -141,25 +99,3 @@ def idempotency_keys_purge(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         deleted, _ = IdempotencyKey.objects.filter(created_at__lt=idempotency_cutoff(now)).delete()
     return deleted
-
-
-def idempotency_run(
-    *, user_id: uuid.UUID, key: str | None, body: object, run: Callable[[], tuple[int, dict]]
-) -> tuple[int, dict, bool]:
-    """Run ``run()`` (which returns ``(status, body)``) at most once per key.
-
-    Returns ``(status, body, replayed)``. Without a key, ``run()`` simply runs.
-    """
-    if key is None:
-        status, response = run()
-        return status, response, False
-    claim = idempotency_key_claim(user_id=user_id, key=key, request_hash=request_hash(body))
-    if claim.is_replay:
-        return claim.replay_status, claim.replay_body, True
-    try:
-        status, response = run()
-    except BaseException:
-        idempotency_key_release(key=claim.key)
-        raise
-    idempotency_key_complete(key=claim.key, status=status, body=response)
-    return status, response, False

@@ -44,19 +44,21 @@ class Payout(models.Model):
             models.CheckConstraint(condition=models.Q(amount__gt=Decimal("0")), name="payout_amount_positive"),
         ]
 
+    # Set by ``payout_request`` on an idempotent replay (not stored).
+    replayed = False
+
     def __str__(self) -> str:
         return f"{self.amount} {self.status}"
 
 
 class IdempotencyKey(models.Model):
-    """A client's ``Idempotency-Key`` for a payout request, with the first response."""
+    """A client's ``Idempotency-Key`` for a payout request, written with the payout it made."""
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -18,13 +18,14 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import ZERO, format_amount, quantize
-from clicknback.rows import RowWriter, write_together
+from clicknback.rows import RowWriter
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
-from payouts.models import Payout, PayoutStatus
+from payouts.idempotency import IdempotentRequest, idempotency_key_find, idempotency_key_lock
+from payouts.models import IdempotencyKey, Payout, PayoutStatus
 from payouts.selectors import payout_month_used
 from wallets.models import Bucket
-from wallets.services import wallet_lock, wallet_post
+from wallets.services import WalletBatch, wallet_lock, wallet_post
 
 SOURCE_TYPE = "payout"
 
@@ -53,13 +54,34 @@ def _month_start(now: datetime) -> datetime:
 _payout_writer = RowWriter(Payout)
 
 
-def payout_request(*, user, amount: Decimal, method: str, details: object, actor: Actor | None = None) -> Payout:
+def _as_requested(payout: Payout) -> Payout:
+    """The payout as it stood when it was requested: what an idempotent replay answers."""
+    payout.status = PayoutStatus.REQUESTED
+    payout.external_reference = ""
+    payout.failure_reason = ""
+    payout.processed_at = None
+    payout.replayed = True
+    return payout
+
+
+def payout_request(
+    *,
+    user,
+    amount: Decimal,
+    method: str,
+    details: object,
+    actor: Actor | None = None,
+    idempotency: IdempotentRequest | None = None,
+) -> Payout:
     """Withdraw ``amount`` from the available balance: a ``requested`` payout.
 
-    Checks, in order: the destination (422 VALIDATION_ERROR), the policy — minimum and
-    what remains of the monthly limit — (422 PAYOUT_POLICY_VIOLATION), then the balance
-    (409 INSUFFICIENT_BALANCE). The policy and the balance are read under the wallet
-    lock, so concurrent requests of one user are decided one after the other. The actor
+    Checks, in order: the destination (422 VALIDATION_ERROR), the idempotency key when
+    one is given (409 IDEMPOTENCY_KEY_IN_USE, 422 IDEMPOTENCY_KEY_REUSED, or the replay
+    of the payout it made, with ``replayed`` set), the policy — minimum and what remains
+    of the monthly limit — (422 PAYOUT_POLICY_VIOLATION), then the balance (409
+    INSUFFICIENT_BALANCE). The policy and the balance are read under the wallet lock, so
+    concurrent requests of one user are decided one after the other; the key's row is
+    written in the same transaction as the payout (``payouts.idempotency``). The actor
     defaults to the user themself (API and wallet page).
     """
     actor = actor or Actor.of(user)
@@ -70,6 +92,11 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
         raise ValidationFailed("amount must be greater than 0.", field="amount", reason="Must be greater than 0.")
     minimum, limit = payout_min_amount(), payout_monthly_limit()
     with transaction.atomic():
+        if idempotency is not None:
+            idempotency_key_lock(user_id=user_id, key=idempotency.key)
+            existing = idempotency_key_find(user_id=user_id, request=idempotency)
+            if existing is not None:
+                return _as_requested(existing.payout)
         wallet = wallet_lock(user_id=user_id)
         now = timezone.now()
         remaining = max(limit - payout_month_used(user_id=user_id, since=_month_start(now)), ZERO)
@@ -112,29 +139,31 @@ def payout_request(*, user, amount: Decimal, method: str, details: object, actor
             destination=destination.data,
             destination_masked=destination.masked,
         )
-        # The payout, wallet, ledger and audit rows: one statement (clicknback/rows.py).
-        with write_together():
-            _payout_writer.insert([payout])
-            wallet_post(
-                wallet=wallet,
-                movements=[(Bucket.AVAILABLE, -amount)],
-                reason="payout_requested",
-                source_type=SOURCE_TYPE,
-                source_id=payout.pk,
-                actor=actor,
-            )
-            audit_record(
-                actor=actor,
-                action="payout.requested",
-                resource_type=SOURCE_TYPE,
-                resource_id=payout.pk,
-                details={
-                    "user_id": str(user_id),
-                    "amount": format_amount(amount),
-                    "currency": payout.currency,
-                    "method": payout.method,
-                    "destination": payout.destination_masked,
-                },
+        _payout_writer.insert([payout])
+        wallet_post(
+            wallet=wallet,
+            movements=[(Bucket.AVAILABLE, -amount)],
+            reason="payout_requested",
+            source_type=SOURCE_TYPE,
+            source_id=payout.pk,
+            actor=actor,
+        )
+        audit_record(
+            actor=actor,
+            action="payout.requested",
+            resource_type=SOURCE_TYPE,
+            resource_id=payout.pk,
+            details={
+                "user_id": str(user_id),
+                "amount": format_amount(amount),
+                "currency": payout.currency,
+                "method": payout.method,
+                "destination": payout.destination_masked,
+            },
+        )
+        if idempotency is not None:
+            IdempotencyKey.objects.create(
+                user_id=user_id, key=idempotency.key, request_hash=idempotency.request_hash, payout=payout
             )
     return payout
 
@@ -185,15 +214,16 @@ def payout_process(
         elif status == PayoutStatus.FAILED:
             # The refund first settles any clawback debt (owed), like confirmed cashback
             # does; otherwise money owed to the platform could be withdrawn again.
-            settled = min(wallet.owed_balance, payout.amount)
-            wallet_post(
+            refund = WalletBatch()
+            refund.credit(
                 wallet=wallet,
-                movements=[(Bucket.OWED, -settled), (Bucket.AVAILABLE, payout.amount - settled)],
+                amount=payout.amount,
                 reason="payout_failed",
                 source_type=SOURCE_TYPE,
                 source_id=payout.pk,
                 actor=actor,
             )
+            refund.write()
             payout.processed_at = now
             payout.failure_reason = failure_reason
         previous = payout.status

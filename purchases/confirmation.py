@@ -27,15 +27,12 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from clicknback.audit.services import SYSTEM, audit_record_many
+from clicknback.audit.services import SYSTEM
 from clicknback.flags.services import flag_evaluate
-from clicknback.money import format_amount
-from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
+from purchases.models import Purchase, PurchaseStatus
 from purchases.selectors import JOB_FLAG, auto_confirm_scopes
-from purchases.services import SOURCE_TYPE
+from purchases.services import Decision, purchases_decide
 from purchases.verifier import verifier_get
-from wallets.models import Bucket
-from wallets.services import NegativeBalance, WalletBatch, wallets_lock
 
 logger = logging.getLogger(__name__)
 
@@ -84,11 +81,11 @@ def _relax_durability() -> None:
 
 
 class Outcome:
-    SKIPPED = "skipped"  # gone, no longer pending, another claim, or the lease expired
-    CONFIRMED = "confirmed"
+    SKIPPED = Decision.SKIPPED  # gone, no longer pending, another claim, or the lease expired
+    CONFIRMED = Decision.CONFIRMED
     RETRY = "retry"  # no match yet: the next attempt is scheduled
-    REJECTED = "rejected"  # no match after the last attempt
-    FAILED = "failed"  # the verifier raised (or the posting was refused): not counted
+    REJECTED = Decision.REJECTED  # no match after the last attempt
+    FAILED = Decision.FAILED  # the verifier raised (or the posting was refused): not counted
     DEFERRED = "deferred"  # not asked in time: the claim is released, not counted
 
 
@@ -161,112 +158,61 @@ def _verify_chunk(
     if matched or deferred:
         with transaction.atomic():
             _relax_durability()
-            _decide(matched=matched, deferred=deferred, token=token, now=now, result=result)
+            _decide(by_id=by_id, matched=matched, deferred=deferred, token=token, now=now, result=result)
     return result
 
 
 def _decide(
     *,
+    by_id: dict[uuid.UUID, Purchase],
     matched: dict[uuid.UUID, bool],
     deferred: list[uuid.UUID],
     token: uuid.UUID,
     now: dt.datetime,
     result: ChunkResult,
 ) -> None:
-    """Under the locks (purchases by id, then wallets by id): confirm, retry or reject each purchase."""
-    rows = list(
-        Purchase.objects.select_for_update(of=("self",))
-        .filter(pk__in=[*matched, *deferred], status=PurchaseStatus.PENDING, claim_token=token)
-        .order_by("pk")
-        .values_list("pk", "user_id", "verification_attempts", "cashback__pk", "cashback__amount")
-    )
-    if not rows:
-        return
-    released = [row[0] for row in rows if row[0] not in matched]
-    # Decided in the order the verifier was asked (the claim order: oldest due first), so
-    # an owed balance is settled by the earliest purchases first, as one task each would.
-    position = {purchase_id: index for index, purchase_id in enumerate(matched)}
-    decided = sorted((row for row in rows if row[0] in matched), key=lambda row: position[row[0]])
-    wallets = wallets_lock(user_ids={row[1] for row in decided})
-    batch = WalletBatch()
-    confirmed: list[tuple[uuid.UUID, uuid.UUID]] = []
-    rejected: dict[str, list[tuple[uuid.UUID, uuid.UUID]]] = {}
-    retry: list[uuid.UUID] = []
-    audit: list[tuple[str, uuid.UUID, dict]] = []
-    for purchase_id, user_id, attempts, cashback_id, amount in decided:
-        attempts += 1
-        wallet = wallets[user_id]
-        try:
-            if matched[purchase_id]:
-                settled = min(wallet.owed_balance, amount)
-                batch.post(
-                    wallet=wallet,
-                    movements=[
-                        (Bucket.PENDING, -amount),
-                        (Bucket.OWED, -settled),
-                        (Bucket.AVAILABLE, amount - settled),
-                    ],
-                    reason="cashback_confirmed",
-                    source_type=SOURCE_TYPE,
-                    source_id=purchase_id,
-                    actor=SYSTEM,
-                )
-                confirmed.append((purchase_id, cashback_id))
-                details = {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)}
-                audit.append(("purchase.confirmed", purchase_id, details))
-                result.outcomes[purchase_id] = Outcome.CONFIRMED
-            elif attempts >= settings.PURCHASE_MAX_VERIFICATION_ATTEMPTS:
-                reason = rejection_reason(attempts)[:255]
-                batch.post(
-                    wallet=wallet,
-                    movements=[(Bucket.PENDING, -amount)],
-                    reason="cashback_rejected",
-                    source_type=SOURCE_TYPE,
-                    source_id=purchase_id,
-                    actor=SYSTEM,
-                )
-                rejected.setdefault(reason, []).append((purchase_id, cashback_id))
-                audit.append(
-                    ("purchase.rejected", purchase_id, {"reason": reason, "cashback_amount": format_amount(amount)})
-                )
-                result.outcomes[purchase_id] = Outcome.REJECTED
-            else:
-                retry.append(purchase_id)
-                result.outcomes[purchase_id] = Outcome.RETRY
-        except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
-            result.errors[purchase_id] = exc
-            result.outcomes[purchase_id] = Outcome.FAILED
+    """Schedule the next attempts and release what was not asked, then confirm or reject
+    through the purchase transitions (``purchases_decide``), all in the caller's transaction.
 
-    changed = timezone.now()
-    cleared = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "updated_at": changed}
-    counted = {"verification_attempts": F("verification_attempts") + 1}
-    if confirmed:
-        Purchase.objects.filter(pk__in=[pk for pk, _ in confirmed]).update(
-            status=PurchaseStatus.CONFIRMED, **cleared, **counted
-        )
-        CashbackTransaction.objects.filter(pk__in=[cb for _, cb in confirmed]).update(
-            status=CashbackStatus.AVAILABLE, updated_at=changed
-        )
-    for reason, pairs in rejected.items():
-        Purchase.objects.filter(pk__in=[pk for pk, _ in pairs]).update(
-            status=PurchaseStatus.REJECTED, rejection_reason=reason, **cleared, **counted
-        )
-    if rejected:
-        CashbackTransaction.objects.filter(pk__in=[cb for pairs in rejected.values() for _, cb in pairs]).update(
-            status=CashbackStatus.REVERSED, updated_at=changed
-        )
+    The purchases only rescheduled are written first, so every purchase row is locked
+    before any wallet row, as in every other transition.
+    """
+    confirm = [purchase_id for purchase_id, ok in matched.items() if ok]
+    reject: dict[uuid.UUID, str] = {}
+    retry: list[uuid.UUID] = []
+    for purchase_id, ok in matched.items():
+        if ok:
+            continue
+        attempts = by_id[purchase_id].verification_attempts + 1
+        if attempts >= settings.PURCHASE_MAX_VERIFICATION_ATTEMPTS:
+            reject[purchase_id] = rejection_reason(attempts)
+        else:
+            retry.append(purchase_id)
+    still_ours = Purchase.objects.filter(status=PurchaseStatus.PENDING, claim_token=token)
     if retry:
         next_attempt_at = now + dt.timedelta(seconds=settings.PURCHASE_CONFIRMATION_INTERVAL_SECONDS)
-        Purchase.objects.filter(pk__in=retry).update(
-            claimed_until=None, claim_token=None, next_attempt_at=next_attempt_at, updated_at=changed, **counted
+        rescheduled = set(
+            still_ours.filter(pk__in=retry).select_for_update().order_by("pk").values_list("pk", flat=True)
         )
-    if released:
+        still_ours.filter(pk__in=rescheduled).update(
+            claimed_until=None,
+            claim_token=None,
+            next_attempt_at=next_attempt_at,
+            updated_at=timezone.now(),
+            verification_attempts=F("verification_attempts") + 1,
+        )
+        result.outcomes.update(dict.fromkeys(rescheduled, Outcome.RETRY))
+    if deferred:
         # Not asked in time: the claim is given back (as if its lease had expired) so the
         # next dispatcher run takes the purchase at once; no attempt is counted.
-        Purchase.objects.filter(pk__in=released).update(claimed_until=None, claim_token=None)
+        released = set(
+            still_ours.filter(pk__in=deferred).select_for_update().order_by("pk").values_list("pk", flat=True)
+        )
+        still_ours.filter(pk__in=released).update(claimed_until=None, claim_token=None)
         result.outcomes.update(dict.fromkeys(released, Outcome.DEFERRED))
-    batch.write()
-    audit_record_many(actor=SYSTEM, resource_type=SOURCE_TYPE, records=audit)
+    decided = purchases_decide(confirm=confirm, reject=reject, actor=SYSTEM, claim_token=token, count_attempt=True)
+    result.outcomes.update(decided.outcomes)
+    result.errors.update(decided.errors)
 
 
 def purchase_verify_chunk(

@@ -22,16 +22,20 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
+from celery import current_app
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from clicknback.audit.services import Actor, audit_record
+from clicknback.audit.services import Actor, audit_record, audit_record_many
 from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
-from clicknback.rows import RowWriter, write_together
+from clicknback.rows import RowWriter
 from purchases.cashback import cashback_for
 from purchases.errors import (
     DuplicatePurchase,
@@ -50,7 +54,7 @@ from purchases.selectors import (
     purchase_external_get,
 )
 from wallets.models import Bucket
-from wallets.services import wallet_lock, wallet_post
+from wallets.services import NegativeBalance, WalletBatch, wallet_lock, wallet_post, wallets_lock
 
 logger = logging.getLogger(__name__)
 
@@ -163,38 +167,36 @@ def purchase_ingest(
                 monthly_cap=offer.monthly_cap,
                 already_earned=earned,
             )
-            # The cashback, wallet, ledger and audit rows: one statement (clicknback/rows.py).
-            with write_together():
-                cashback = CashbackTransaction(
-                    purchase=purchase,
-                    user_id=user_id,
-                    offer_id=offer.offer_id,
-                    amount=credited,
-                    currency=normalized_currency,
-                    status=CashbackStatus.PENDING,
-                )
-                _cashback_writer.insert([cashback])
-                wallet_post(
-                    wallet=wallet,
-                    movements=[(Bucket.PENDING, credited)],
-                    reason="cashback_pending",
-                    source_type=SOURCE_TYPE,
-                    source_id=purchase.pk,
-                    actor=actor,
-                )
-                audit_record(
-                    actor=actor,
-                    action="purchase.ingested",
-                    resource_type=SOURCE_TYPE,
-                    resource_id=purchase.pk,
-                    details={
-                        "external_id": external_id,
-                        "merchant_id": str(offer.merchant_id),
-                        "offer_id": str(offer.offer_id),
-                        "amount": format_amount(amount),
-                        "cashback_amount": format_amount(credited),
-                    },
-                )
+            cashback = CashbackTransaction(
+                purchase=purchase,
+                user_id=user_id,
+                offer_id=offer.offer_id,
+                amount=credited,
+                currency=normalized_currency,
+                status=CashbackStatus.PENDING,
+            )
+            _cashback_writer.insert([cashback])
+            wallet_post(
+                wallet=wallet,
+                movements=[(Bucket.PENDING, credited)],
+                reason="cashback_pending",
+                source_type=SOURCE_TYPE,
+                source_id=purchase.pk,
+                actor=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="purchase.ingested",
+                resource_type=SOURCE_TYPE,
+                resource_id=purchase.pk,
+                details={
+                    "external_id": external_id,
+                    "merchant_id": str(offer.merchant_id),
+                    "offer_id": str(offer.offer_id),
+                    "amount": format_amount(amount),
+                    "cashback_amount": format_amount(credited),
+                },
+            )
             transaction.on_commit(notify_confirmation_job)
     except IntegrityError as exc:
         if inserted or not _is_external_id_violation(exc):
@@ -212,6 +214,7 @@ def purchase_ingest(
 # for the dispatcher longer than the window, and a busy process publishes one message a
 # second instead of one per purchase.
 NOTIFY_WINDOW_SECONDS = 1.0
+DISPATCH_TASK = "purchases.tasks.dispatch_purchase_confirmations"
 # After a failed notification, skip notifying for a while: while the broker is down each
 # request would otherwise wait for its own connection timeout. The beat catches up.
 NOTIFY_BACKOFF_SECONDS = 30.0
@@ -220,18 +223,21 @@ _notify_paused_until = 0.0
 _notify_covered_until = 0.0
 
 
+def _publish_dispatch(**options) -> None:
+    """Queue the dispatcher task, named rather than imported: the job's tasks call these services."""
+    current_app.signature(DISPATCH_TASK).apply_async(**options)
+
+
 def notify_confirmation_job() -> None:
     """Ask the dispatcher to run within the window; a broker outage only delays it to the next beat."""
     global _notify_paused_until, _notify_covered_until
-    from purchases.tasks import dispatch_purchase_confirmations
-
     now = time.monotonic()
     with _notify_lock:
         if now < _notify_paused_until or now < _notify_covered_until:
             return
         _notify_covered_until = now + NOTIFY_WINDOW_SECONDS
     try:
-        dispatch_purchase_confirmations.apply_async(countdown=NOTIFY_WINDOW_SECONDS, retry=False)
+        _publish_dispatch(countdown=NOTIFY_WINDOW_SECONDS, retry=False)
     except Exception:  # noqa: BLE001 - the purchase is committed; the beat will pick it up
         with _notify_lock:
             _notify_paused_until = time.monotonic() + NOTIFY_BACKOFF_SECONDS
@@ -239,99 +245,191 @@ def notify_confirmation_job() -> None:
         logger.warning("Could not notify the confirmation job; the next beat will.", exc_info=True)
 
 
+def _not_pending(purchase: Purchase) -> PurchaseNotPending:
+    return PurchaseNotPending(
+        f"The purchase is {purchase.status}, not pending.", details={"current_status": purchase.status}
+    )
+
+
 def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
-    """Lock the purchase row (its cashback row is read in the same query)."""
+    """Lock the purchase row (its cashback row is read in the same query); 404 when unknown."""
     try:
         return Purchase.objects.select_for_update(of=("self",)).select_related("cashback").get(pk=purchase_id)
     except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
         raise NotFound("purchase", purchase_id) from None
 
 
-def _clear_claim(purchase: Purchase) -> list[str]:
-    purchase.claimed_until = None
-    purchase.claim_token = None
-    purchase.next_attempt_at = None
-    return ["claimed_until", "claim_token", "next_attempt_at"]
+# Every transition out of pending clears the confirmation job's bookkeeping.
+_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None}
 
 
-def apply_confirm(purchase: Purchase, *, actor: Actor, extra_fields: tuple[str, ...] = ()) -> Purchase:
-    """pending → confirmed on a purchase locked by the caller's transaction.
+class Decision:
+    """What ``purchases_decide`` did with one purchase."""
 
-    The cashback first settles any clawback debt (``owed``), the rest becomes available.
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"  # gone, no longer pending, or no longer carrying the claim
+    FAILED = "failed"  # the wallet refused the posting (a bug elsewhere): nothing changed
+
+
+@dataclass
+class Decided:
+    outcomes: dict[uuid.UUID, str] = field(default_factory=dict)
+    errors: dict[uuid.UUID, Exception] = field(default_factory=dict)
+    purchases: dict[uuid.UUID, Purchase] = field(default_factory=dict)
+
+
+def purchases_decide(
+    *,
+    confirm: Sequence[uuid.UUID] = (),
+    reject: Mapping[uuid.UUID, str] | None = None,
+    actor: Actor,
+    claim_token: uuid.UUID | None = None,
+    count_attempt: bool = False,
+    strict: bool = False,
+) -> Decided:
+    """pending → confirmed for ``confirm``, pending → rejected (with its reason) for ``reject``.
+
+    The one implementation of both transitions, for one purchase (an admin, a partner)
+    or many (the confirmation job). In one transaction: the purchases are locked (by id),
+    re-read and checked (pending, and still carrying ``claim_token`` when one is given),
+    then their users' wallets (by id), then each is decided in the order given — so an
+    owed balance is settled by the earliest confirmations first. Confirmed cashback
+    moves from pending to available, settling owed first (``WalletBatch.credit``);
+    rejected cashback leaves pending. ``count_attempt`` adds the job's verification
+    attempt. With ``strict`` an unknown purchase is ``NotFound`` and one that is not
+    pending is ``PurchaseNotPending``; otherwise they are skipped.
     """
-    cashback = purchase.cashback
-    amount = cashback.amount
-    wallet = wallet_lock(user_id=purchase.user_id)
-    settled = min(wallet.owed_balance, amount)
-    wallet_post(
-        wallet=wallet,
-        movements=[(Bucket.PENDING, -amount), (Bucket.OWED, -settled), (Bucket.AVAILABLE, amount - settled)],
-        reason="cashback_confirmed",
-        source_type=SOURCE_TYPE,
-        source_id=purchase.pk,
-        actor=actor,
-    )
-    purchase.status = PurchaseStatus.CONFIRMED
-    purchase.save(update_fields=["status", *_clear_claim(purchase), *extra_fields, "updated_at"])
-    cashback.status = CashbackStatus.AVAILABLE
-    cashback.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="purchase.confirmed",
-        resource_type=SOURCE_TYPE,
-        resource_id=purchase.pk,
-        details={"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
-    )
-    return purchase
+    reject = dict(reject or {})
+    wanted = list(dict.fromkeys([*confirm, *reject]))
+    result = Decided(outcomes=dict.fromkeys(wanted, Decision.SKIPPED))
+    if not wanted:
+        return result
+    with transaction.atomic():
+        locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback").order_by("pk")
+        try:
+            by_id = {purchase.pk: purchase for purchase in locked.filter(pk__in=wanted)}
+        except (ValueError, DjangoValidationError):
+            by_id = {}
+        if strict:
+            for purchase_id in wanted:
+                if purchase_id not in by_id:
+                    raise NotFound("purchase", purchase_id)
+                if by_id[purchase_id].status != PurchaseStatus.PENDING:
+                    raise _not_pending(by_id[purchase_id])
+        live = [
+            by_id[purchase_id]
+            for purchase_id in wanted
+            if purchase_id in by_id
+            and by_id[purchase_id].status == PurchaseStatus.PENDING
+            and (claim_token is None or by_id[purchase_id].claim_token == claim_token)
+        ]
+        if not live:
+            return result
+        wallets = wallets_lock(user_ids={purchase.user_id for purchase in live})
+        batch = WalletBatch()
+        confirmed: list[Purchase] = []
+        rejected: dict[str, list[Purchase]] = {}
+        audit: list[tuple[str, uuid.UUID, dict]] = []
+        for purchase in live:
+            wallet = wallets[purchase.user_id]
+            amount = purchase.cashback.amount
+            try:
+                if purchase.pk in reject:
+                    reason = reject[purchase.pk][:255]
+                    batch.post(
+                        wallet=wallet,
+                        movements=[(Bucket.PENDING, -amount)],
+                        reason="cashback_rejected",
+                        source_type=SOURCE_TYPE,
+                        source_id=purchase.pk,
+                        actor=actor,
+                    )
+                    rejected.setdefault(reason, []).append(purchase)
+                    audit.append(
+                        ("purchase.rejected", purchase.pk, {"reason": reason, "cashback_amount": format_amount(amount)})
+                    )
+                    result.outcomes[purchase.pk] = Decision.REJECTED
+                else:
+                    settled = batch.credit(
+                        wallet=wallet,
+                        amount=amount,
+                        taken_from=Bucket.PENDING,
+                        reason="cashback_confirmed",
+                        source_type=SOURCE_TYPE,
+                        source_id=purchase.pk,
+                        actor=actor,
+                    )
+                    confirmed.append(purchase)
+                    audit.append(
+                        (
+                            "purchase.confirmed",
+                            purchase.pk,
+                            {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+                        )
+                    )
+                    result.outcomes[purchase.pk] = Decision.CONFIRMED
+            except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
+                if strict:
+                    raise
+                result.errors[purchase.pk] = exc
+                result.outcomes[purchase.pk] = Decision.FAILED
+        changed = timezone.now()
+        fields = {**_CLEARED_CLAIM, "updated_at": changed}
+        if count_attempt:
+            fields["verification_attempts"] = F("verification_attempts") + 1
+        if confirmed:
+            Purchase.objects.filter(pk__in=[p.pk for p in confirmed]).update(status=PurchaseStatus.CONFIRMED, **fields)
+            CashbackTransaction.objects.filter(purchase_id__in=[p.pk for p in confirmed]).update(
+                status=CashbackStatus.AVAILABLE, updated_at=changed
+            )
+        for reason, purchases in rejected.items():
+            Purchase.objects.filter(pk__in=[p.pk for p in purchases]).update(
+                status=PurchaseStatus.REJECTED, rejection_reason=reason, **fields
+            )
+        if rejected:
+            CashbackTransaction.objects.filter(
+                purchase_id__in=[p.pk for purchases in rejected.values() for p in purchases]
+            ).update(status=CashbackStatus.REVERSED, updated_at=changed)
+        batch.write()
+        audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit)
+    for purchase in confirmed:
+        _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
+    for reason, purchases in rejected.items():
+        for purchase in purchases:
+            _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
+            purchase.rejection_reason = reason
+    result.purchases = {purchase.pk: purchase for purchase in live}
+    return result
 
 
-def apply_reject(purchase: Purchase, *, reason: str, actor: Actor, extra_fields: tuple[str, ...] = ()) -> Purchase:
-    """pending → rejected on a locked purchase: the pending cashback is taken back."""
-    cashback = purchase.cashback
-    wallet = wallet_lock(user_id=purchase.user_id)
-    wallet_post(
-        wallet=wallet,
-        movements=[(Bucket.PENDING, -cashback.amount)],
-        reason="cashback_rejected",
-        source_type=SOURCE_TYPE,
-        source_id=purchase.pk,
-        actor=actor,
-    )
-    purchase.status = PurchaseStatus.REJECTED
-    purchase.rejection_reason = reason[:255]
-    purchase.save(update_fields=["status", "rejection_reason", *_clear_claim(purchase), *extra_fields, "updated_at"])
-    cashback.status = CashbackStatus.REVERSED
-    cashback.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="purchase.rejected",
-        resource_type=SOURCE_TYPE,
-        resource_id=purchase.pk,
-        details={"reason": purchase.rejection_reason, "cashback_amount": format_amount(cashback.amount)},
-    )
-    return purchase
+def _settled_in_memory(purchase: Purchase, status: str, cashback_status: str, changed) -> None:
+    """Reflect the stored transition on the instance returned to the caller."""
+    purchase.status = status
+    purchase.updated_at = changed
+    for name, value in _CLEARED_CLAIM.items():
+        setattr(purchase, name, value)
+    purchase.cashback.status = cashback_status
+    purchase.cashback.updated_at = changed
 
 
 def purchase_confirm(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
-    """pending → confirmed (admin or job). 409 PURCHASE_NOT_PENDING otherwise."""
-    with transaction.atomic():
-        purchase = _lock_purchase(purchase_id)
-        if purchase.status != PurchaseStatus.PENDING:
-            raise PurchaseNotPending(
-                f"The purchase is {purchase.status}, not pending.", details={"current_status": purchase.status}
-            )
-        return apply_confirm(purchase, actor=actor)
+    """pending → confirmed (admin, partner approval). 404; 409 PURCHASE_NOT_PENDING otherwise."""
+    purchase_id = _purchase_key(purchase_id)
+    return purchases_decide(confirm=[purchase_id], actor=actor, strict=True).purchases[purchase_id]
 
 
 def purchase_reject(*, purchase_id: uuid.UUID | str, reason: str, actor: Actor) -> Purchase:
-    """pending → rejected (job: bank declined or attempts exhausted)."""
-    with transaction.atomic():
-        purchase = _lock_purchase(purchase_id)
-        if purchase.status != PurchaseStatus.PENDING:
-            raise PurchaseNotPending(
-                f"The purchase is {purchase.status}, not pending.", details={"current_status": purchase.status}
-            )
-        return apply_reject(purchase, reason=reason, actor=actor)
+    """pending → rejected with ``reason``. 404; 409 PURCHASE_NOT_PENDING otherwise."""
+    purchase_id = _purchase_key(purchase_id)
+    return purchases_decide(reject={purchase_id: reason}, actor=actor, strict=True).purchases[purchase_id]
+
+
+def _purchase_key(purchase_id: uuid.UUID | str) -> uuid.UUID:
+    try:
+        return purchase_id if isinstance(purchase_id, uuid.UUID) else uuid.UUID(str(purchase_id))
+    except ValueError:
+        raise NotFound("purchase", purchase_id) from None
 
 
 def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str = "") -> Purchase:
@@ -366,7 +464,9 @@ def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str 
             actor=actor,
         )
         purchase.status = PurchaseStatus.REVERSED
-        purchase.save(update_fields=["status", *_clear_claim(purchase), "updated_at"])
+        for name, value in _CLEARED_CLAIM.items():
+            setattr(purchase, name, value)
+        purchase.save(update_fields=["status", *_CLEARED_CLAIM, "updated_at"])
         cashback.status = CashbackStatus.REVERSED
         cashback.save(update_fields=["status", "updated_at"])
         audit_record(

@@ -1,14 +1,18 @@
 """The wallet ledger: the only code that changes balances.
 
-Every movement happens inside the caller's ``transaction.atomic()`` with the wallet row
-locked by ``wallet_lock``; ``wallet_post`` applies signed bucket deltas to the locked
-row and appends one ledger entry per delta in the same transaction. Wallets know
-nothing of purchases or payouts: entries record a ``source_type``/``source_id``.
+Every movement happens inside the caller's ``transaction.atomic()`` with the wallet rows
+locked, by ``wallet_lock`` (one user) or ``wallets_lock`` (several, in primary-key order).
+Wallets know nothing of purchases or payouts: entries record a ``source_type``/``source_id``.
 
-Jobs that move many wallets at once lock them with ``wallets_lock`` (one statement, in
-primary-key order) and post through a ``WalletBatch``: the same validation and ledger
-entries as ``wallet_post``, written with one UPDATE for all the wallets and one INSERT
-for all the entries.
+A ``WalletBatch`` is the one way balances are written: ``post`` validates and applies
+signed bucket movements to the in-memory wallets at once (so a later posting sees what
+an earlier one left, and a refused posting raises ``NegativeBalance`` and changes
+nothing); ``write`` then stores every changed wallet with one UPDATE and every ledger
+entry with one INSERT. ``wallet_post`` is a batch of one posting, written at once.
+
+``WalletBatch.credit`` is the one place where money becomes available: it settles any
+clawback debt (``owed``) first, and only the rest reaches ``available`` (confirmed
+cashback, a failed payout's refund, an operator's credit).
 """
 
 import uuid
@@ -18,10 +22,10 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from clicknback.api.middleware import get_request_id
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO, quantize
+from clicknback.request_context import get_request_id
 from clicknback.rows import RowReader, RowWriter
 from wallets.models import Bucket, LedgerEntry, Wallet
 
@@ -43,8 +47,7 @@ class NegativeBalance(DomainError):
 
 # Every wallet mutation starts here, so the locking read skips the ORM's query compilation.
 _lock_wallet_of_user = RowReader(Wallet, by="user", for_update=True)
-# ... and ends with these two writes, built once as well.
-_wallet_writer = RowWriter(Wallet)
+# ... and ends with the ledger insert, built once per row count as well.
 _ledger_writer = RowWriter(LedgerEntry)
 
 
@@ -135,33 +138,8 @@ def _entries(
     ]
 
 
-def wallet_post(
-    *,
-    wallet: Wallet,
-    movements: Iterable[tuple[str, Decimal]],
-    reason: str,
-    source_type: str,
-    source_id: uuid.UUID,
-    actor: Actor,
-) -> Wallet:
-    """Apply signed ``(bucket, amount)`` movements to a wallet locked by ``wallet_lock``.
-
-    Zero movements are skipped. Raises ``NegativeBalance`` (and changes nothing) if any
-    bucket would go below zero.
-    """
-    changes = _changes(movements)
-    if not changes:
-        return wallet
-    fields = _apply(wallet, changes)
-    _wallet_writer.update(wallet, fields)  # and updated_at (auto_now)
-    _ledger_writer.insert(
-        _entries(wallet, changes, reason=reason, source_type=source_type, source_id=source_id, actor=actor)
-    )
-    return wallet
-
-
-# One UPDATE for a batch of locked wallets: new balances in BALANCE_FIELDS order.
-_BULK_UPDATE_SQL = """
+# One UPDATE for the changed wallets of a batch: new balances in BALANCE_FIELDS order.
+_UPDATE_SQL = """
 UPDATE wallets_wallet AS w
 SET pending_balance = v.pending_balance, available_balance = v.available_balance,
     paid_balance = v.paid_balance, owed_balance = v.owed_balance, updated_at = %s
@@ -172,14 +150,7 @@ WHERE w.id = v.id
 
 
 class WalletBatch:
-    """Postings to many wallets locked by ``wallets_lock``, written together by ``write()``.
-
-    ``post`` validates and applies each posting to the in-memory wallet at once, exactly
-    like ``wallet_post`` (so a later posting sees the balances left by an earlier one, and
-    a refused posting raises ``NegativeBalance`` and changes nothing); ``write`` then
-    stores every changed wallet with one UPDATE and every ledger entry with one INSERT,
-    inside the caller's transaction.
-    """
+    """Postings to wallets locked by ``wallet_lock``/``wallets_lock``, stored by ``write()``."""
 
     def __init__(self) -> None:
         self._wallets: dict[uuid.UUID, Wallet] = {}
@@ -195,6 +166,10 @@ class WalletBatch:
         source_id: uuid.UUID,
         actor: Actor,
     ) -> Wallet:
+        """Apply signed ``(bucket, amount)`` movements; zero ones are skipped.
+
+        Raises ``NegativeBalance`` (and changes nothing) if any bucket would go below zero.
+        """
         changes = _changes(movements)
         if not changes:
             return wallet
@@ -205,7 +180,39 @@ class WalletBatch:
         )
         return wallet
 
+    def credit(
+        self,
+        *,
+        wallet: Wallet,
+        amount: Decimal,
+        reason: str,
+        source_type: str,
+        source_id: uuid.UUID,
+        actor: Actor,
+        taken_from: str | None = None,
+    ) -> Decimal:
+        """Credit ``amount``, settling owed first; the rest becomes available. Returns what settled owed.
+
+        ``taken_from`` names the bucket the money leaves in the same posting (pending, for
+        confirmed cashback); without it the money comes from outside the wallet.
+        """
+        amount = quantize(amount)
+        settled = min(wallet.owed_balance, amount)
+        movements = [(Bucket.OWED, -settled), (Bucket.AVAILABLE, amount - settled)]
+        if taken_from is not None:
+            movements.insert(0, (taken_from, -amount))
+        self.post(
+            wallet=wallet,
+            movements=movements,
+            reason=reason,
+            source_type=source_type,
+            source_id=source_id,
+            actor=actor,
+        )
+        return settled
+
     def write(self) -> None:
+        """Store the changed wallets (one UPDATE) and their ledger entries (one INSERT)."""
         if not self._wallets:
             return
         if not transaction.get_connection().in_atomic_block:
@@ -215,8 +222,26 @@ class WalletBatch:
         for wallet in wallets:
             wallet.updated_at = now
         balances = [[getattr(wallet, field) for wallet in wallets] for field in BALANCE_FIELDS.values()]
-        with connection.cursor() as cursor:
-            cursor.execute(_BULK_UPDATE_SQL, [now, [wallet.pk for wallet in wallets], *balances])
-        LedgerEntry.objects.bulk_create(self._entries)
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(_UPDATE_SQL, [now, [wallet.pk for wallet in wallets], *balances])
+        _ledger_writer.insert(self._entries)
         self._wallets.clear()
         self._entries = []
+
+
+def wallet_post(
+    *,
+    wallet: Wallet,
+    movements: Iterable[tuple[str, Decimal]],
+    reason: str,
+    source_type: str,
+    source_id: uuid.UUID,
+    actor: Actor,
+) -> Wallet:
+    """Apply and store signed ``(bucket, amount)`` movements on a wallet locked by ``wallet_lock``."""
+    batch = WalletBatch()
+    batch.post(
+        wallet=wallet, movements=movements, reason=reason, source_type=source_type, source_id=source_id, actor=actor
+    )
+    batch.write()
+    return wallet

@@ -9,8 +9,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from clicknback.api.middleware import get_request_id
 from clicknback.errors import DomainError
+from clicknback.request_context import get_request_id
 
 logger = logging.getLogger("clicknback.api")
 

@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from clicknback.api.middleware import get_request_id
 from clicknback.audit.models import ActorType, AuditLog
+from clicknback.request_context import get_request_id
 from clicknback.rows import RowWriter
 
 # Every state change writes one audit row: the INSERT is built once (clicknback/rows.py).

@@ -14,7 +14,7 @@ from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import format_amount
 from clicknback.portal.display import euro
-from payouts.idempotency import idempotency_run
+from payouts.idempotency import IdempotentRequest, request_hash
 from payouts.services import payout_request
 
 FORM_FIELDS = ("amount", "method", "iban", "account_holder", "card_token")
@@ -39,25 +39,24 @@ def withdrawal_request(
 ) -> Withdrawal:
     """Request a payout through ``payouts.services.payout_request``, at most once per form.
 
-    Each rendered form carries a one-time key, used exactly like the API's
-    ``Idempotency-Key``: a double click or a resubmitted page replays the first result
-    instead of withdrawing twice; a refused request releases the key so the corrected
-    form can be sent again.
+    Each rendered form carries a one-time key, passed to the service exactly like the
+    API's ``Idempotency-Key``: a double click or a resubmitted page replays the first
+    payout instead of withdrawing twice; a refused request stores no key, so the
+    corrected form can be sent again.
     """
 
-    def run() -> tuple[int, dict]:
-        payout = payout_request(user=user, amount=amount, method=method, details=details, actor=Actor.of(user))
-        body = {"id": str(payout.pk), "amount": format_amount(payout.amount), "destination": payout.destination_masked}
-        return 201, body
-
-    body = {"amount": format_amount(amount), "method": method, "details": details}
-    key = f"{FORM_KEY_PREFIX}{form_key}" if form_key else None
-    _, response, replayed = idempotency_run(user_id=user.pk, key=key, body=body, run=run)
+    idempotency = None
+    if form_key:
+        body = {"amount": format_amount(amount), "method": method, "details": details}
+        idempotency = IdempotentRequest(key=f"{FORM_KEY_PREFIX}{form_key}", request_hash=request_hash(body))
+    payout = payout_request(
+        user=user, amount=amount, method=method, details=details, actor=Actor.of(user), idempotency=idempotency
+    )
     return Withdrawal(
-        payout_id=uuid.UUID(response["id"]),
-        amount=Decimal(response["amount"]),
-        destination_masked=response["destination"],
-        replayed=replayed,
+        payout_id=payout.pk,
+        amount=payout.amount,
+        destination_masked=payout.destination_masked,
+        replayed=payout.replayed,
     )
 
 

@@ -137,7 +137,8 @@ def test_an_action_on_several_payouts_reports_each_refusal(staff_client, request
 
 def test_idempotency_keys_are_read_only_in_the_admin(staff_client, user):
     # given
-    key = IdempotencyKey.objects.create(user=user, key="k-1", request_hash="h", response_status=201)
+    payout = PayoutFactory(user=user)
+    key = IdempotencyKey.objects.create(user=user, key="k-1", request_hash="h", payout=payout)
     # when / then
     assert staff_client.get("/admin/payouts/idempotencykey/").status_code == 200
     assert staff_client.get(f"/admin/payouts/idempotencykey/{key.pk}/change/").status_code == 200

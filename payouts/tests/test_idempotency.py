@@ -1,13 +1,15 @@
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
-from payouts.idempotency import idempotency_keys_purge, request_hash
+from payouts.idempotency import idempotency_key_lock, idempotency_keys_purge, request_hash
 from payouts.models import IdempotencyKey, Payout
 from payouts.tasks import purge_idempotency_keys
-from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, fund_wallet
+from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, PayoutFactory, fund_wallet
 from wallets.models import Wallet
 
 pytestmark = pytest.mark.django_db
@@ -73,16 +75,36 @@ def test_the_same_key_with_another_body_is_422_idempotency_key_reused(user, user
     assert _available(user) == Decimal("80.00")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_key_still_in_flight_is_409_idempotency_key_in_use(user, user_client):
-    # given: the first request claimed the key and has not answered yet
+    # given: the first request holds the key in its open transaction, on another connection
     fund_wallet(user, available=Decimal("100.00"))
-    IdempotencyKey.objects.create(user=user, key="key-1", request_hash=request_hash(BODY))
-    # when
-    response = _post(user_client)
+    holding, release = threading.Event(), threading.Event()
+
+    def first_request_in_flight():
+        try:
+            with transaction.atomic():
+                idempotency_key_lock(user_id=user.pk, key="key-1")
+                holding.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_request_in_flight)
+    holder.start()
+    assert holding.wait(timeout=10)
+    try:
+        # when
+        response = _post(user_client)
+    finally:
+        release.set()
+        holder.join(timeout=10)
     # then
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
     assert not Payout.objects.exists()
+    # and the key is free once the first request's transaction has ended
+    assert _post(user_client).status_code == 201
 
 
 def test_keys_are_per_user(user, other_user, user_client, client_for):
@@ -165,9 +187,9 @@ def test_an_expired_key_counts_as_new(user, user_client):
 
 def test_purge_deletes_only_expired_keys(user):
     # given
-    old = IdempotencyKey.objects.create(user=user, key="old", request_hash="h")
+    old = IdempotencyKey.objects.create(user=user, key="old", request_hash="h", payout=PayoutFactory(user=user))
     IdempotencyKey.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=25))
-    IdempotencyKey.objects.create(user=user, key="fresh", request_hash="h")
+    IdempotencyKey.objects.create(user=user, key="fresh", request_hash="h", payout=PayoutFactory(user=user))
     # when
     deleted = idempotency_keys_purge()
     # then
@@ -178,7 +200,7 @@ def test_purge_deletes_only_expired_keys(user):
 def test_purge_task_follows_the_ttl_setting(user, settings):
     # given
     settings.IDEMPOTENCY_KEY_TTL_HOURS = 1
-    key = IdempotencyKey.objects.create(user=user, key="k", request_hash="h")
+    key = IdempotencyKey.objects.create(user=user, key="k", request_hash="h", payout=PayoutFactory(user=user))
     IdempotencyKey.objects.filter(pk=key.pk).update(created_at=timezone.now() - dt.timedelta(hours=2))
     # when
     deleted = purge_idempotency_keys()

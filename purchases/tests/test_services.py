@@ -431,14 +431,14 @@ class FakeClock:
 @pytest.fixture
 def notify(monkeypatch):
     """``notify_confirmation_job`` with a fresh throttle, a fake clock and recorded publishes."""
-    from purchases import services, tasks
+    from purchases import services
 
     clock = FakeClock()
     published = []
     monkeypatch.setattr(services, "time", clock)
     monkeypatch.setattr(services, "_notify_paused_until", 0.0)
     monkeypatch.setattr(services, "_notify_covered_until", 0.0)
-    monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", lambda **kw: published.append(kw))
+    monkeypatch.setattr(services, "_publish_dispatch", lambda **kw: published.append(kw))
     return SimpleNamespace(call=services.notify_confirmation_job, clock=clock, published=published)
 
 
@@ -490,7 +490,7 @@ def test_a_refused_ingestion_notifies_nobody(notify, user):
 
 def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(monkeypatch, notify):
     # given: a broker that refuses connections
-    from purchases import services, tasks
+    from purchases import services
 
     calls = []
 
@@ -498,7 +498,7 @@ def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(mo
         calls.append(1)
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
+    monkeypatch.setattr(services, "_publish_dispatch", refuse)
     # when: a second purchase commits after the window, still within the pause
     services.notify_confirmation_job()
     notify.clock.now += services.NOTIFY_WINDOW_SECONDS + 1
@@ -510,13 +510,13 @@ def test_a_broker_outage_does_not_fail_the_ingestion_and_pauses_notifications(mo
 
 def test_notifications_resume_when_the_pause_is_over(monkeypatch, notify):
     # given: a failed publish paused notifications
-    from purchases import services, tasks
+    from purchases import services
 
     def refuse(*args, **kwargs):
         raise ConnectionError("broker down")
 
     with monkeypatch.context() as patch:
-        patch.setattr(tasks.dispatch_purchase_confirmations, "apply_async", refuse)
+        patch.setattr(services, "_publish_dispatch", refuse)
         services.notify_confirmation_job()
     # when
     notify.clock.now += services.NOTIFY_BACKOFF_SECONDS
