@@ -6,8 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from payouts.idempotency import idempotency_key_lock, idempotency_keys_purge, request_hash
+from payouts.idempotency import IdempotentRequest, idempotency_key_lock, idempotency_keys_purge, request_hash
 from payouts.models import IdempotencyKey, Payout
+from payouts.services import payout_request
 from payouts.tasks import purge_idempotency_keys
 from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, PayoutFactory, fund_wallet
 from wallets.models import Wallet
@@ -219,3 +220,36 @@ def test_request_hash_ignores_key_order_but_not_values():
     assert request_hash({"amount": "20.00", "details": CARD_DETAILS}) != request_hash(
         {"amount": "20.01", "details": CARD_DETAILS}
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_between_the_payout_insert_and_its_commit_leaves_neither_payout_nor_key(user, monkeypatch):
+    # given: the request dies after its payout row is written, before the commit
+    from payouts import services
+
+    fund_wallet(user, available=Decimal("100.00"))
+    request = IdempotentRequest(key="crash-1", request_hash=request_hash(BODY))
+
+    def die(**kwargs):
+        raise RuntimeError("the process died here")
+
+    def ask():
+        return payout_request(
+            user=user, amount=Decimal("20.00"), method="bank_transfer", details=BANK_DETAILS, idempotency=request
+        )
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "audit_record", die)
+        with pytest.raises(RuntimeError):
+            ask()
+    assert not Payout.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+    # when: the client repeats the request with the same key, twice
+    first = ask()
+    second = ask()
+    # then: exactly one payout, and the key replays it
+    assert Payout.objects.count() == 1
+    assert (first.replayed, second.replayed) == (False, True)
+    assert second.pk == first.pk
+    assert IdempotencyKey.objects.get().payout_id == first.pk
+    assert _available(user) == Decimal("80.00")
