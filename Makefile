@@ -30,6 +30,7 @@ run: $(RUN_STAMP)
 test: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(MAKE) --no-print-directory security
 	CLICKNBACK_DATA_DIR=$${CLICKNBACK_DATA_DIR:-.data/test} DJANGO_ENV=test \
 	  $(PY) -m clicknback.devservices --stop-after --tune-for-tests -- \
@@ -39,7 +40,7 @@ test: $(DEV_STAMP)
 # Static security checks, part of `make test`: bandit (medium and high severity) on the
 # application code, and pip-audit on every installed package (see docs/testing-under-attack.md
 # for what happens on a machine that cannot reach the vulnerability service).
-SECURITY_PATHS := clicknback users merchants offers purchases wallets payouts
+SECURITY_PATHS := clicknback users merchants offers purchases wallets payouts statements portal backoffice demo
 security: $(DEV_STAMP)
 	$(VENV)/bin/bandit -r $(SECURITY_PATHS) -ll -x '*/tests/*,*/migrations/*' -q
 	$(PY) -m tests.security.pip_audit_gate

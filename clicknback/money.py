@@ -62,3 +62,20 @@ def parse_amount(raw: object) -> Decimal:
 
 def format_amount(value: Decimal) -> str:
     return f"{quantize(value):.2f}"
+
+
+MINUS = "\u2212"  # a real minus sign reads better than a hyphen in tables
+
+
+def euro(value: Decimal | None, *, signed: bool = False) -> str:
+    """``Decimal("1234.5")`` → ``"€1,234.50"`` for pages (the API uses ``format_amount``); never a float.
+
+    ``signed=True`` prefixes a plus for positive amounts (ledger-style columns).
+    """
+    amount = quantize(value if value is not None else Decimal("0"))
+    text = f"€{abs(amount):,.2f}"
+    if amount < 0:
+        return f"{MINUS}{text}"
+    if signed and amount > 0:
+        return f"+{text}"
+    return text

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "wallets",
     "purchases",
     "payouts",
+    "demo",
     "clicknback",
 ]
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("purchases.urls")),
     path("", include("wallets.urls")),
     path("", include("payouts.urls")),
+    path("", include("statements.urls")),
     path("", include("clicknback.flags.urls")),
     path("", include("clicknback.audit.urls")),
     re_path(r"^.*$", api_not_found),
@@ -26,9 +27,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     re_path(r"^api/.*$", api_not_found),
     # The back-office dashboard and CSV exports (staff only), before the admin's catch-all.
-    path(settings.ADMIN_URL + "dashboard/", include("clicknback.backoffice.urls")),
+    path(settings.ADMIN_URL + "dashboard/", include("backoffice.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("", include("clicknback.portal.urls")),
+    path("", include("portal.urls")),
 ]
 
 handler404 = "clicknback.api.exceptions.json_404"

@@ -4,7 +4,6 @@ from rest_framework import serializers
 
 from clicknback.api.fields import MoneyField, MoneyOutputField
 from merchants.models import Merchant
-from offers.models import OfferStatus
 
 
 class MerchantCreateInputSerializer(serializers.Serializer):
@@ -22,10 +21,14 @@ class MerchantOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# A merchant's status as the API spells it (stored as the ``active`` flag).
+MERCHANT_STATUSES = [("active", "Active"), ("inactive", "Inactive")]
+
+
 class MerchantStatusInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OfferStatus.choices)
+    status = serializers.ChoiceField(choices=MERCHANT_STATUSES)
 
 
 class MerchantStatusOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=OfferStatus.choices)
+    status = serializers.ChoiceField(choices=MERCHANT_STATUSES)

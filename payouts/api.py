@@ -11,14 +11,13 @@ from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.services import Actor
 from payouts.idempotency import IdempotentRequest, idempotency_key_validate, request_hash
-from payouts.selectors import payout_list, wallet_transaction_page
+from payouts.selectors import payout_list
 from payouts.serializers import (
     AdminPayoutListFilterSerializer,
     PayoutCreateInputSerializer,
     PayoutListFilterSerializer,
     PayoutOutputSerializer,
     PayoutProcessInputSerializer,
-    WalletTransactionOutputSerializer,
 )
 from payouts.services import payout_process, payout_request
 
@@ -164,21 +163,3 @@ class AdminPayoutProcessApi(APIView):
         serializer.is_valid(raise_exception=True)
         payout = payout_process(payout_id=payout_id, actor=Actor.of(request.user), **serializer.validated_data)
         return Response(PayoutOutputSerializer(payout).data)
-
-
-class WalletTransactionListApi(APIView):
-    @extend_schema(
-        operation_id="users_me_wallet_transactions",
-        summary="The caller's cashback credits and payout debits, newest first",
-        parameters=PAGE_PARAMS,
-        responses={
-            200: paged("WalletTransactionPage", WalletTransactionOutputSerializer),
-            **errors(AUTH_ERRORS, VALIDATION),
-        },
-    )
-    def get(self, request):
-        paginator = SmallPagination()
-        rows = paginator.paginate_with(
-            request, lambda offset, limit: wallet_transaction_page(user_id=request.user.pk, offset=offset, limit=limit)
-        )
-        return paginator.get_paginated_response(WalletTransactionOutputSerializer(rows, many=True).data)

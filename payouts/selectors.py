@@ -1,4 +1,4 @@
-"""Payout reads: single payout, the user's and the admin's lists, wallet transactions."""
+"""Payout reads: single payout, the user's and the admin's lists, the month's total."""
 
 import functools
 import uuid
@@ -13,11 +13,6 @@ from clicknback.errors import NotFound
 from clicknback.money import ZERO
 from clicknback.sql import column, table
 from payouts.models import Payout, PayoutStatus
-from purchases.models import CashbackTransaction
-
-CASHBACK_CREDIT = "cashback_credit"
-PAYOUT_DEBIT = "payout_debit"
-TRANSACTION_FIELDS = ("tx_id", "tx_type", "tx_amount", "tx_status", "tx_purchase_id", "tx_payout_id", "tx_created_at")
 
 
 def payout_get(*, payout_id: uuid.UUID | str) -> Payout:
@@ -56,87 +51,3 @@ def payout_list(*, user_id: uuid.UUID | None = None, status: str | None = None) 
     if status is not None:
         queryset = queryset.filter(status=status)
     return queryset.order_by("-requested_at", "-id")
-
-
-@functools.cache
-def _transaction_page_sql() -> str:
-    credit = functools.partial(column, CashbackTransaction)
-    debit = functools.partial(column, Payout)
-    # The window count is taken over every row of the union before OFFSET/LIMIT, so each
-    # returned row also carries the total.
-    return (
-        f"SELECT {', '.join(TRANSACTION_FIELDS)}, COUNT(*) OVER () FROM ("  # noqa: S608 - identifiers from the models  # nosec B608
-        f"SELECT {credit('id')} AS tx_id, %s AS tx_type, {credit('amount')} AS tx_amount, "
-        f"{credit('status')} AS tx_status, {credit('purchase')} AS tx_purchase_id, NULL::uuid AS tx_payout_id, "
-        f"{credit('created_at')} AS tx_created_at FROM {table(CashbackTransaction)} WHERE {credit('user')} = %s "
-        "UNION ALL "
-        f"SELECT {debit('id')}, %s, {debit('amount')}, {debit('status')}, NULL::uuid, {debit('id')}, "
-        f"{debit('requested_at')} FROM {table(Payout)} WHERE {debit('user')} = %s"
-        ") AS tx ORDER BY tx_created_at DESC, tx_id DESC OFFSET %s LIMIT %s"
-    )
-
-
-@functools.cache
-def _transaction_count_sql() -> str:
-    return (
-        f"SELECT (SELECT COUNT(*) FROM {table(CashbackTransaction)} "  # noqa: S608 - identifiers from the models  # nosec B608
-        f"WHERE {column(CashbackTransaction, 'user')} = %s) + "
-        f"(SELECT COUNT(*) FROM {table(Payout)} WHERE {column(Payout, 'user')} = %s)"
-    )
-
-
-def wallet_transaction_page(*, user_id: uuid.UUID, offset: int, limit: int) -> tuple[list[dict], int]:
-    """One page of the user's wallet transactions, newest first, and how many there are.
-
-    One ``cashback_credit`` per cashback transaction and one ``payout_debit`` per payout
-    (a ``UNION ALL``), ordered by time then id, descending; each row is a dict keyed by
-    ``TRANSACTION_FIELDS``. One plain-SQL statement: through the ORM the union had to
-    be compiled twice per request (count and page), most of the request's cost. The rows
-    carry the total in a window count; only a page past the end, which has no row to
-    carry it, costs a second statement.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_transaction_page_sql(), [CASHBACK_CREDIT, user_id, PAYOUT_DEBIT, user_id, offset, limit])
-        rows = cursor.fetchall()
-        if rows:
-            total = rows[0][-1]
-        elif offset == 0:
-            total = 0
-        else:
-            cursor.execute(_transaction_count_sql(), [user_id, user_id])
-            (total,) = cursor.fetchone()
-    return [dict(zip(TRANSACTION_FIELDS, row[:-1], strict=True)) for row in rows], total
-
-
-class WalletTransactionHistory:
-    """A user's whole transaction listing as a lazily read sequence, for Django's ``Paginator``.
-
-    ``count()`` and slices (``history[a:b]``) each run one statement, the same SQL as
-    ``wallet_transaction_page``, so the pages and the API list exactly the same rows.
-    """
-
-    def __init__(self, *, user_id: uuid.UUID):
-        self.user_id = user_id
-        self._total: int | None = None
-
-    def count(self) -> int:
-        if self._total is None:
-            with connection.cursor() as cursor:
-                cursor.execute(_transaction_count_sql(), [self.user_id, self.user_id])
-                (self._total,) = cursor.fetchone()
-        return self._total
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, window: slice) -> list[dict]:
-        if not isinstance(window, slice) or window.step not in (None, 1):
-            raise TypeError("WalletTransactionHistory supports contiguous slices only.")
-        start, stop = window.start or 0, window.stop
-        if start < 0 or stop is None or stop < start:
-            raise ValueError("A slice of the history needs 0 <= start <= stop.")
-        if stop == start:
-            return []
-        rows, total = wallet_transaction_page(user_id=self.user_id, offset=start, limit=stop - start)
-        self._total = total
-        return rows

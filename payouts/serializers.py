@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from clicknback.api.fields import MoneyField, MoneyOutputField
 from payouts.models import PayoutMethod, PayoutStatus
-from payouts.selectors import CASHBACK_CREDIT, PAYOUT_DEBIT
 
 DETAILS_SCHEMA = {
     "oneOf": [
@@ -88,15 +87,3 @@ class PayoutListFilterSerializer(serializers.Serializer):
 
 class AdminPayoutListFilterSerializer(PayoutListFilterSerializer):
     user_id = serializers.UUIDField(required=False)
-
-
-class WalletTransactionOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="tx_id")
-    type = serializers.ChoiceField(choices=[CASHBACK_CREDIT, PAYOUT_DEBIT], source="tx_type")
-    amount = MoneyOutputField(source="tx_amount")
-    status = serializers.CharField(
-        source="tx_status", help_text="cashback: pending|available|reversed; payout: the payout's status."
-    )
-    related_purchase_id = serializers.UUIDField(source="tx_purchase_id", allow_null=True)
-    related_payout_id = serializers.UUIDField(source="tx_payout_id", allow_null=True)
-    created_at = serializers.DateTimeField(source="tx_created_at")

@@ -4,7 +4,6 @@ from payouts import api
 urlpatterns = [
     route("users/payouts", api.UserPayoutListCreateApi.as_view(), name="user-payouts"),
     route("users/wallet/withdraw", api.WalletWithdrawApi.as_view(), name="wallet-withdraw"),
-    route("users/me/wallet/transactions", api.WalletTransactionListApi.as_view(), name="wallet-transactions"),
     route("admin/payouts", api.AdminPayoutListApi.as_view(), name="admin-payouts"),
     route("admin/payouts/<uuid:payout_id>/process", api.AdminPayoutProcessApi.as_view(), name="admin-payout-process"),
 ]

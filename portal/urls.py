@@ -1,0 +1,21 @@
+"""Wallet pages under /wallet/ (each answers with and without the trailing slash)."""
+
+from django.urls import re_path
+from django.views.generic import RedirectView
+
+from portal import views
+
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+urlpatterns = [
+    re_path(r"^$", RedirectView.as_view(url="/wallet/", permanent=False)),
+    re_path(r"^wallet/?$", views.wallet_home, name="wallet-home"),
+    re_path(r"^wallet/login/?$", views.WalletLoginView.as_view(), name="wallet-login"),
+    re_path(r"^wallet/logout/?$", views.WalletLogoutView.as_view(), name="wallet-logout"),
+    re_path(r"^wallet/transactions/?$", views.transaction_list, name="wallet-transactions"),
+    re_path(r"^wallet/purchases/?$", views.purchase_list, name="wallet-purchases"),
+    re_path(rf"^wallet/purchases/(?P<purchase_id>{UUID})/?$", views.purchase_detail, name="wallet-purchase"),
+    re_path(r"^wallet/payouts/?$", views.payout_list, name="wallet-payouts"),
+    re_path(rf"^wallet/payouts/(?P<payout_id>{UUID})/?$", views.payout_detail, name="wallet-payout"),
+    re_path(r"^wallet/withdraw/?$", views.withdraw, name="wallet-withdraw"),
+]
