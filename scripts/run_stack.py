@@ -12,6 +12,8 @@ Ctrl-C (or SIGTERM, SIGHUP) stops everything: the processes get SIGTERM, whateve
 runs 15 s later gets SIGKILL, then the embedded servers this run started are stopped.
 Further Ctrl-Cs meanwhile are ignored. When run by ``make`` in a terminal this process
 takes the terminal's foreground, so Ctrl-C reaches it and not make, and make exits 0.
+(SIGTERM sent to make itself is passed on by make, and the stack stops the same way,
+but make then ends with status 143, as it does on any SIGTERM.)
 
 ``run_stack.py --logs`` (``make logs``) follows the log files.
 """
@@ -352,13 +354,13 @@ class Stack:
     # -- steps
 
     def run(self) -> int:
+        self.check_port()  # before touching the logs of a run that may be using the port
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         for name in ("stack", *self.state):
             log = LOG_DIR / f"{name}.log"
             if log.exists():  # the previous run's log is kept, once
                 log.replace(log.with_name(log.name + ".1"))
         self.event(f"make run: logs of this run in {LOG_DIR}")
-        self.check_port()
         self.start_service("postgres", "DATABASE_URL", "PostgreSQL")
         self.start_service("redis", "REDIS_URL", "Redis")
         self.manage("migrating the database", "migrate", "--noinput")
