@@ -316,6 +316,7 @@ class Stack:
         self.setup: list[Child] = []  # one-off steps (servers, migrate, seed ...), any still running
         self.demo_lines: list[str] = []
         self.health = {"postgres": "ok", "redis": "ok"}
+        self.missed = dict.fromkeys(self.health, 0)  # checks failed in a row
         self.last_check = 0.0
         self.processes = [
             Child(
@@ -508,7 +509,8 @@ class Stack:
         if now - self.last_check >= CHECK_INTERVAL:
             self.last_check = now
             for name, check in (("postgres", self.postgres_ok), ("redis", self.redis_ok)):
-                state = "ok" if check() else "down"
+                self.missed[name] = 0 if check() else self.missed[name] + 1
+                state = "ok" if self.missed[name] < 2 else "down"  # one slow answer is not an outage
                 if state != self.health[name]:
                     self.event(f"{name} {state}")
                 self.health[name] = state
