@@ -322,6 +322,7 @@ class Stack:
             Child(
                 "web",
                 [
+                    # Worker class and count come from gunicorn.conf.py (WEB_CONCURRENCY etc. override them).
                     PY, "-m", "gunicorn", "clicknback.wsgi:application",
                     "--bind", f"{HOST}:{PORT}", "--access-logfile", "-",
                     # gunicorn's control socket lives in ~/.gunicorn, one per user: two stacks would share it.
@@ -347,7 +348,6 @@ class Stack:
                 LOG_DIR / "beat.log",
             ),
         ]  # fmt: skip
-        # Worker class and count come from gunicorn.conf.py (WEB_CONCURRENCY etc. override them).
         self.state = {child.name: "starting" for child in self.processes}
         self.failures = dict.fromkeys(self.state, 0)
         self.restart_at: dict[str, float] = {}
