@@ -22,10 +22,18 @@ per shape, and each call only prepares the values with the fields' own ``pre_sav
 and JSON adaptation are the ORM's. Like ``bulk_create`` and ``QuerySet.update`` it
 calls no ``save()`` and sends no signals (the project uses none).
 
-Every ``RowWriter`` write is sent when it is called, like the ORM's.
+``insert`` and ``update`` send their statement at once, like the ORM. ``inserting`` and
+``updating`` only build it (a ``Write``), for ``send_together``: the rows of one money
+movement (say the cashback, the wallet, the ledger entry and the audit entry) listed at
+the call site and sent as one statement of data-modifying CTEs, because on this workload
+each round trip to PostgreSQL costs more CPU than the statement it carries
+(bench/NOTEBOOK.md, "What a round trip costs"). Nothing is ever deferred behind the
+caller's back: a ``Write`` that is not passed to ``send_together`` (or ``send``) is
+never written.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import AutoField, Model
@@ -88,6 +96,46 @@ class RowReader:
         return self.model.from_db(DEFAULT_DB_ALIAS, attnames, row)
 
 
+@dataclass(slots=True)
+class Write:
+    """One built, unsent write: its SQL, its parameters and what it answers.
+
+    An insert answers the generated keys of its rows (set on ``instances``); an update
+    answers how many rows it changed, which must be ``expected_rows`` or the model's
+    ``DoesNotExist`` is raised.
+    """
+
+    model: type[Model]
+    sql: str
+    params: list
+    instances: Sequence[Model] = ()
+    auto_attname: str | None = None  # an insert whose rows get generated keys
+    expected_rows: int | None = None  # an update
+
+    @property
+    def returns_keys(self) -> bool:
+        return self.auto_attname is not None
+
+    def send(self) -> None:
+        """Send this write alone."""
+        send_together(self)
+
+    def _done(self, answers: list) -> None:
+        if self.expected_rows is not None:
+            changed = answers[0] if answers else 0
+            if changed != self.expected_rows:
+                raise self.model.DoesNotExist(
+                    f"{self.model.__name__}: {changed} of {self.expected_rows} rows to update are stored."
+                )
+            return
+        if self.auto_attname is not None:
+            for instance, pk in zip(self.instances, answers, strict=True):
+                setattr(instance, self.auto_attname, pk)
+        for instance in self.instances:
+            instance._state.adding = False
+            instance._state.db = DEFAULT_DB_ALIAS
+
+
 class RowWriter:
     """Precompiled ``INSERT`` of new instances and ``UPDATE`` of some fields of one row."""
 
@@ -116,31 +164,29 @@ class RowWriter:
             self._inserts[count] = sql
         return sql
 
-    def insert(self, instances: Sequence[Model]) -> Sequence[Model]:
-        """Insert new instances with one statement; auto primary keys are set on them."""
-        if not instances:
-            return instances
+    def inserting(self, instances: Sequence[Model]) -> Write:
+        """The ``INSERT`` of new instances, built (values prepared as the ORM does) but not sent."""
         connection = connections[DEFAULT_DB_ALIAS]
         params = []
         for instance in instances:
             for field in self._insert_fields:
                 params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
-        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
-            cursor.execute(self._insert_sql(len(instances)), params)
-            keys = cursor.fetchall() if self._auto is not None else []
-        if self._auto is not None:
-            for instance, (pk,) in zip(instances, keys, strict=True):
-                setattr(instance, self._auto.attname, pk)
-        for instance in instances:
-            instance._state.adding = False
-            instance._state.db = DEFAULT_DB_ALIAS
+        return Write(
+            model=self.model,
+            sql=self._insert_sql(len(instances)),
+            params=params,
+            instances=instances,
+            auto_attname=self._auto.attname if self._auto is not None else None,
+        )
+
+    def insert(self, instances: Sequence[Model]) -> Sequence[Model]:
+        """Insert new instances with one statement, now; auto primary keys are set on them."""
+        if instances:
+            self.inserting(instances).send()
         return instances
 
-    def update(self, instance: Model, fields: Sequence[str]) -> None:
-        """Write ``fields`` (plus any ``auto_now`` field) of a stored instance, by primary key.
-
-        Raises the model's ``DoesNotExist`` when no stored row has that key.
-        """
+    def updating(self, instance: Model, fields: Sequence[str]) -> Write:
+        """The ``UPDATE`` of ``fields`` (plus any ``auto_now`` field) of a stored instance, not sent."""
         key = tuple(fields)
         compiled = self._updates.get(key)
         if compiled is None:
@@ -158,8 +204,67 @@ class RowWriter:
         connection = connections[DEFAULT_DB_ALIAS]
         params = [field.get_db_prep_save(field.pre_save(instance, False), connection) for field in chosen]
         params.append(self.model._meta.pk.get_db_prep_value(instance.pk, connection))
-        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            updated = cursor.rowcount
-        if updated != 1:
-            raise self.model.DoesNotExist(f"{self.model.__name__} {instance.pk} is not stored.")
+        return Write(model=self.model, sql=sql, params=params, expected_rows=1)
+
+    def update(self, instance: Model, fields: Sequence[str]) -> None:
+        """Write ``fields`` of a stored instance now; ``DoesNotExist`` when no row has its key."""
+        self.updating(instance, fields).send()
+
+
+_combined: dict[tuple[str, ...], str] = {}
+
+
+def _combined_sql(writes: Sequence[Write]) -> str:
+    """One statement running each write as a data-modifying CTE, built once per shape.
+
+    Its rows are ``(write index, value)``: the generated key of each inserted row (in the
+    order of the VALUES list, as Django's ``bulk_create`` relies on) and each update's
+    row count. PostgreSQL runs every data-modifying CTE exactly once, read or not.
+    """
+    shape = tuple(write.sql for write in writes)
+    sql = _combined.get(shape)
+    if sql is None:
+        ctes, answers = [], []
+        for index, write in enumerate(writes):
+            if write.expected_rows is not None:
+                ctes.append(f"w{index} AS ({write.sql} RETURNING 1)")
+                answers.append(f"SELECT {index}, count(*) FROM w{index}")  # noqa: S608  # nosec B608
+            else:
+                ctes.append(f"w{index} AS ({write.sql})")
+                if write.returns_keys:
+                    answers.append(f"SELECT {index}, * FROM w{index}")  # noqa: S608  # nosec B608
+        answers = answers or ["SELECT 0, 0 WHERE false"]
+        sql = _combined[shape] = "WITH {} {}".format(", ".join(ctes), " UNION ALL ".join(answers))
+    return sql
+
+
+def send_together(*writes: Write) -> None:
+    """Send ``writes`` now, as one statement when there are several, inside the caller's transaction.
+
+    They are made together or not at all, and each keeps its meaning: a ``CHECK`` or
+    unique violation is Django's ``IntegrityError`` and marks the transaction for
+    rollback, an update of a row that is not stored raises ``DoesNotExist``, generated
+    keys are set on the inserted instances.
+    """
+    writes = tuple(write for write in writes if write.instances or write.expected_rows is not None)
+    if not writes:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]
+    if len(writes) > 1 and not connection.in_atomic_block:
+        raise TransactionManagementError("send_together() of several writes must be inside transaction.atomic().")
+    with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+        if len(writes) == 1:
+            (write,) = writes
+            cursor.execute(write.sql, write.params)
+            if write.expected_rows is not None:
+                answers = [cursor.rowcount]
+            else:
+                answers = [row[0] for row in cursor.fetchall()] if write.returns_keys else []
+            results = {0: answers}
+        else:
+            cursor.execute(_combined_sql(writes), [param for write in writes for param in write.params])
+            results = {}
+            for index, value in cursor.fetchall():
+                results.setdefault(index, []).append(value)
+    for index, write in enumerate(writes):
+        write._done(results.get(index, []))

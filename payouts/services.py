@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from clicknback.audit.services import Actor, audit_record
+from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_row
 from clicknback.errors import NotFound, ValidationFailed
 from clicknback.money import ZERO, format_amount, quantize
-from clicknback.rows import RowWriter
+from clicknback.rows import RowWriter, send_together
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.idempotency import IdempotentRequest, idempotency_key_find, idempotency_key_lock
@@ -50,8 +50,9 @@ def _month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-# Every payout request writes this row: the INSERT is built once (clicknback/rows.py).
+# Every payout request writes these rows: the INSERTs are built once (clicknback/rows.py).
 _payout_writer = RowWriter(Payout)
+_key_writer = RowWriter(IdempotencyKey)
 
 
 def _as_requested(payout: Payout) -> Payout:
@@ -139,8 +140,8 @@ def payout_request(
             destination=destination.data,
             destination_masked=destination.masked,
         )
-        _payout_writer.insert([payout])
-        wallet_post(
+        postings = WalletBatch()
+        postings.post(
             wallet=wallet,
             movements=[(Bucket.AVAILABLE, -amount)],
             reason="payout_requested",
@@ -148,7 +149,7 @@ def payout_request(
             source_id=payout.pk,
             actor=actor,
         )
-        audit_record(
+        audit = audit_row(
             actor=actor,
             action="payout.requested",
             resource_type=SOURCE_TYPE,
@@ -161,10 +162,14 @@ def payout_request(
                 "destination": payout.destination_masked,
             },
         )
+        writes = [_payout_writer.inserting([payout]), *postings.writes(), audit_inserting([audit])]
         if idempotency is not None:
-            IdempotencyKey.objects.create(
+            key = IdempotencyKey(
                 user_id=user_id, key=idempotency.key, request_hash=idempotency.request_hash, payout=payout
             )
+            writes.append(_key_writer.inserting([key]))
+        # The payout, wallet, ledger, audit (and key) rows, sent as one statement.
+        send_together(*writes)
     return payout
 
 

@@ -32,10 +32,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clicknback.audit.services import Actor, audit_record, audit_record_many
+from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_record_many, audit_row
 from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
-from clicknback.rows import RowWriter
+from clicknback.rows import RowWriter, send_together
 from purchases.cashback import cashback_for
 from purchases.errors import (
     DuplicatePurchase,
@@ -175,8 +175,8 @@ def purchase_ingest(
                 currency=normalized_currency,
                 status=CashbackStatus.PENDING,
             )
-            _cashback_writer.insert([cashback])
-            wallet_post(
+            postings = WalletBatch()
+            postings.post(
                 wallet=wallet,
                 movements=[(Bucket.PENDING, credited)],
                 reason="cashback_pending",
@@ -184,7 +184,7 @@ def purchase_ingest(
                 source_id=purchase.pk,
                 actor=actor,
             )
-            audit_record(
+            audit = audit_row(
                 actor=actor,
                 action="purchase.ingested",
                 resource_type=SOURCE_TYPE,
@@ -197,6 +197,8 @@ def purchase_ingest(
                     "cashback_amount": format_amount(credited),
                 },
             )
+            # The cashback, wallet, ledger and audit rows, sent as one statement.
+            send_together(_cashback_writer.inserting([cashback]), *postings.writes(), audit_inserting([audit]))
             transaction.on_commit(notify_confirmation_job)
     except IntegrityError as exc:
         if inserted or not _is_external_id_violation(exc):

@@ -8,7 +8,8 @@ A ``WalletBatch`` is the one way balances are written: ``post`` validates and ap
 signed bucket movements to the in-memory wallets at once (so a later posting sees what
 an earlier one left, and a refused posting raises ``NegativeBalance`` and changes
 nothing); ``write`` then stores every changed wallet with one UPDATE and every ledger
-entry with one INSERT. ``wallet_post`` is a batch of one posting, written at once.
+entry with one INSERT (or ``writes`` hands both to the caller's ``send_together``, next
+to the movement's other rows). ``wallet_post`` is a batch of one posting, written at once.
 
 ``WalletBatch.credit`` is the one place where money becomes available: it settles any
 clawback debt (``owed``) first, and only the rest reaches ``available`` (confirmed
@@ -19,14 +20,14 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO, quantize
 from clicknback.request_context import get_request_id
-from clicknback.rows import RowReader, RowWriter
+from clicknback.rows import RowReader, RowWriter, Write, send_together
 from wallets.models import Bucket, LedgerEntry, Wallet
 
 BALANCE_FIELDS = {
@@ -211,22 +212,34 @@ class WalletBatch:
         )
         return settled
 
-    def write(self) -> None:
-        """Store the changed wallets (one UPDATE) and their ledger entries (one INSERT)."""
+    def writes(self) -> list[Write]:
+        """The changed wallets' UPDATE and their ledger entries' INSERT, built for ``send_together``.
+
+        The batch is emptied: each posting is written once, by whoever sends these.
+        """
         if not self._wallets:
-            return
+            return []
         if not transaction.get_connection().in_atomic_block:
-            raise RuntimeError("WalletBatch.write must be called inside transaction.atomic().")
+            raise RuntimeError("WalletBatch writes must be made inside transaction.atomic().")
         wallets = list(self._wallets.values())
         now = timezone.now()
         for wallet in wallets:
             wallet.updated_at = now
         balances = [[getattr(wallet, field) for wallet in wallets] for field in BALANCE_FIELDS.values()]
-        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
-            cursor.execute(_UPDATE_SQL, [now, [wallet.pk for wallet in wallets], *balances])
-        _ledger_writer.insert(self._entries)
+        update = Write(
+            model=Wallet,
+            sql=_UPDATE_SQL,
+            params=[now, [wallet.pk for wallet in wallets], *balances],
+            expected_rows=len(wallets),
+        )
+        entries = _ledger_writer.inserting(self._entries)
         self._wallets.clear()
         self._entries = []
+        return [update, entries]
+
+    def write(self) -> None:
+        """Store the changed wallets (one UPDATE) and their ledger entries (one INSERT), now."""
+        send_together(*self.writes())
 
 
 def wallet_post(

@@ -1,13 +1,13 @@
 """The audit log: ``audit_record`` is called inside the transaction of each state change."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from clicknback.audit.models import ActorType, AuditLog
 from clicknback.request_context import get_request_id
-from clicknback.rows import RowWriter
+from clicknback.rows import RowWriter, Write
 
 # Every state change writes one audit row: the INSERT is built once (clicknback/rows.py).
 _writer = RowWriter(AuditLog)
@@ -32,16 +32,17 @@ class Actor:
 SYSTEM = Actor(ActorType.SYSTEM, None)
 
 
-def _audit_row(
+def audit_row(
     *,
     actor: Actor,
     action: str,
     resource_type: str,
     resource_id: object,
-    details: dict[str, Any] | None,
-    outcome: str,
-    request_id: str,
+    details: dict[str, Any] | None = None,
+    outcome: str = "success",
+    request_id: str | None = None,
 ) -> AuditLog:
+    """The audit row of a change, not yet written (``audit_inserting`` builds its INSERT)."""
     return AuditLog(
         actor_type=actor.type,
         actor_id=actor.id,
@@ -50,8 +51,13 @@ def _audit_row(
         resource_id=str(resource_id),
         outcome=outcome,
         details=details or {},
-        request_id=request_id,
+        request_id=(get_request_id() or "") if request_id is None else request_id,
     )
+
+
+def audit_inserting(rows: Sequence[AuditLog]) -> Write:
+    """The INSERT of audit rows built by ``audit_row``, for the caller's ``send_together``."""
+    return _writer.inserting(rows)
 
 
 def audit_record(
@@ -63,14 +69,13 @@ def audit_record(
     details: dict[str, Any] | None = None,
     outcome: str = "success",
 ) -> AuditLog:
-    row = _audit_row(
+    row = audit_row(
         actor=actor,
         action=action,
         resource_type=resource_type,
         resource_id=resource_id,
         details=details,
         outcome=outcome,
-        request_id=get_request_id() or "",
     )
     _writer.insert([row])
     return row
@@ -90,7 +95,7 @@ def audit_record_many(
     """
     request_id = get_request_id() or ""
     rows = [
-        _audit_row(
+        audit_row(
             actor=actor,
             action=action,
             resource_type=resource_type,
@@ -101,4 +106,5 @@ def audit_record_many(
         )
         for action, resource_id, details in records
     ]
-    return AuditLog.objects.bulk_create(rows) if rows else []
+    _writer.insert(rows)
+    return rows

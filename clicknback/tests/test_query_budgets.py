@@ -72,11 +72,11 @@ def test_active_offers_page_costs_three_queries_whatever_its_size(user_client, d
     assert len(response.json()["data"]) == 25
 
 
-def test_purchase_ingestion_costs_eleven_statements(user, user_client, django_assert_num_queries):
+def test_purchase_ingestion_costs_eight_statements(user, user_client, django_assert_num_queries):
     # given: a user who already has a wallet (its first purchase also creates it: 2 more).
-    # The eleven: auth user, offer joined with its merchant, BEGIN, INSERT purchase (the
-    # unique external_id decides duplicates), wallet FOR UPDATE, cap sum, INSERT cashback,
-    # UPDATE wallet, INSERT ledger, INSERT audit, COMMIT.
+    # The eight: auth user, offer joined with its merchant, BEGIN, INSERT purchase (the
+    # unique external_id decides duplicates), wallet FOR UPDATE, cap sum, one statement
+    # writing the cashback, wallet, ledger and audit rows (send_together), COMMIT.
     from wallets.models import Wallet
 
     Wallet.objects.create(user=user)
@@ -90,39 +90,38 @@ def test_purchase_ingestion_costs_eleven_statements(user, user_client, django_as
     }
 
     # when
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(8):
         response = user_client.post("/api/v1/purchases", body, format="json")
 
     # then
     assert response.status_code == 201
 
 
-def test_payout_request_costs_nine_statements(user, user_client, django_assert_num_queries):
-    # given: no Idempotency-Key, so no key is read or written. The nine: auth user, BEGIN,
+def test_payout_request_costs_six_statements(user, user_client, django_assert_num_queries):
+    # given: no Idempotency-Key, so no key is read or written. The six: auth user, BEGIN,
     # wallet FOR UPDATE, the month's payouts sum (after the lock: a sum in the locking
     # statement would read the snapshot taken before the wait and miss a concurrent
-    # payout), INSERT payout, UPDATE wallet, INSERT ledger, INSERT audit, COMMIT.
+    # payout), one statement writing the payout, wallet, ledger and audit rows
+    # (send_together), COMMIT.
     _earn(user, "100.00")
     body = {"amount": "10.00", "method": "card", "details": {"card_token": "tok_budget_0001"}}
 
     # when
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(6):
         response = user_client.post("/api/v1/users/payouts", body, format="json")
 
     # then
     assert response.status_code == 201
 
 
-def test_payout_request_with_an_idempotency_key_costs_three_more_statements(
-    user, user_client, django_assert_num_queries
-):
-    # given: in the payout's transaction, the key's advisory lock, the read of its row
-    # (none yet) and the INSERT of the row with the payout
+def test_payout_request_with_an_idempotency_key_costs_two_more_statements(user, user_client, django_assert_num_queries):
+    # given: in the payout's transaction, the key's advisory lock and the read of its row
+    # (none yet); the key's row joins the statement writing the payout
     _earn(user, "100.00")
     body = {"amount": "10.00", "method": "card", "details": {"card_token": "tok_budget_0002"}}
 
     # when
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(8):
         response = user_client.post("/api/v1/users/payouts", body, format="json", HTTP_IDEMPOTENCY_KEY="budget-1")
 
     # then

@@ -230,7 +230,10 @@ def test_a_crash_between_the_payout_insert_and_its_commit_leaves_neither_payout_
     fund_wallet(user, available=Decimal("100.00"))
     request = IdempotentRequest(key="crash-1", request_hash=request_hash(BODY))
 
-    def die(**kwargs):
+    real_send_together = services.send_together
+
+    def die(*writes):
+        real_send_together(*writes)  # the payout, wallet, ledger, audit and key rows are written
         raise RuntimeError("the process died here")
 
     def ask():
@@ -239,7 +242,7 @@ def test_a_crash_between_the_payout_insert_and_its_commit_leaves_neither_payout_
         )
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "audit_record", die)
+        patch.setattr(services, "send_together", die)
         with pytest.raises(RuntimeError):
             ask()
     assert not Payout.objects.exists()

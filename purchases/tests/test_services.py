@@ -125,10 +125,13 @@ def test_an_integrity_error_after_the_insert_is_not_mistaken_for_a_duplicate(use
 
     from purchases import services
 
-    def broken_audit(**kwargs):
-        raise IntegrityError("audit insert failed")
+    real_send_together = services.send_together
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    def written_then_failed(*writes):
+        real_send_together(*writes)
+        raise IntegrityError("a later write failed")
+
+    monkeypatch.setattr(services, "send_together", written_then_failed)
     # when / then: the error surfaces (a 500), it is not reported as a duplicate
     with pytest.raises(IntegrityError):
         ingest(user, external_id="late-failure")
@@ -145,10 +148,13 @@ def test_a_rolled_back_ingestion_leaves_nothing_outside_any_transaction(user, mo
 
     from purchases import services
 
-    def broken_audit(**kwargs):
-        raise IntegrityError("audit insert failed")
+    real_send_together = services.send_together
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    def written_then_failed(*writes):
+        real_send_together(*writes)
+        raise IntegrityError("a later write failed")
+
+    monkeypatch.setattr(services, "send_together", written_then_failed)
     # when
     with pytest.raises(IntegrityError):
         ingest(user, external_id="late-failure")
