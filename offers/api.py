@@ -1,5 +1,3 @@
-import uuid
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,7 +12,7 @@ from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATI
 from clicknback.audit.params import parse_choice_param, parse_date_param, parse_uuid_param
 from clicknback.audit.services import Actor
 from clicknback.catalog_cache import cached_page
-from clicknback.errors import Forbidden, NotFound, ValidationFailed
+from clicknback.errors import Forbidden, ValidationFailed
 from offers import selectors, services
 from offers.models import OfferStatus
 from offers.serializers import (
@@ -23,14 +21,6 @@ from offers.serializers import (
     OfferStatusInputSerializer,
     OfferStatusOutputSerializer,
 )
-
-
-def _offer_uuid(offer_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(offer_id))
-    except ValueError:
-        raise NotFound("offer", offer_id) from None
-
 
 OFFER_LIST_PARAMETERS = [
     OpenApiParameter("status", str, enum=OfferStatus.values),
@@ -129,7 +119,7 @@ class OfferDetailApi(APIView):
         },
     )
     def get(self, request, offer_id):
-        offer = selectors.offer_get(offer_id=_offer_uuid(offer_id))
+        offer = selectors.offer_get(offer_id=offer_id)
         if not request.user.is_admin:
             if offer.status != OfferStatus.ACTIVE:
                 raise Forbidden("This offer is not active.", reason="offer_inactive")
@@ -151,11 +141,10 @@ class OfferStatusApi(APIView):
         },
     )
     def patch(self, request, offer_id):
-        offer_uuid = _offer_uuid(offer_id)
-        selectors.offer_get(offer_id=offer_uuid)  # 404 before 422 for an unknown offer
+        offer = selectors.offer_get(offer_id=offer_id)  # 404 before 422 for an unknown offer
         data = OfferStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         offer = services.offer_set_status(
-            offer_id=offer_uuid, status=data.validated_data["status"], actor=Actor.of(request.user)
+            offer_id=offer.pk, status=data.validated_data["status"], actor=Actor.of(request.user)
         )
         return Response(OfferStatusOutputSerializer({"id": offer.pk, "status": offer.status}).data)

@@ -3,10 +3,9 @@
 import datetime as dt
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 
-from clicknback.errors import NotFound
+from clicknback.lookup import get_object_or_not_found
 from offers.models import Offer, OfferStatus
 
 
@@ -30,10 +29,7 @@ def offer_active_for_merchant(*, merchant_id: uuid.UUID | str, on_date: dt.date)
 
 
 def offer_get(*, offer_id: uuid.UUID | str) -> Offer:
-    try:
-        return Offer.objects.select_related("merchant").get(pk=offer_id)
-    except (Offer.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("offer", offer_id) from None
+    return get_object_or_not_found(Offer.objects.select_related("merchant"), "offer", pk=offer_id)
 
 
 def offer_list_active(*, on_date: dt.date) -> QuerySet[Offer]:

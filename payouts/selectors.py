@@ -5,21 +5,17 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from clicknback.errors import NotFound
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO
 from clicknback.sql import column, table
 from payouts.models import Payout, PayoutStatus
 
 
 def payout_get(*, payout_id: uuid.UUID | str) -> Payout:
-    try:
-        return Payout.objects.get(pk=payout_id)
-    except (Payout.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("payout", payout_id) from None
+    return get_object_or_not_found(Payout, "payout", pk=payout_id)
 
 
 @functools.cache

@@ -12,7 +12,8 @@ from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, errors
 from clicknback.audit.services import Actor
-from clicknback.errors import Forbidden, NotFound
+from clicknback.errors import Forbidden
+from clicknback.lookup import uuid_or_not_found
 from purchases.errors import InvalidPurchaseStatus
 from purchases.models import PurchaseStatus
 from purchases.selectors import purchase_get, purchase_list
@@ -45,14 +46,6 @@ PurchasePage = inline_serializer(
         ),
     },
 )
-
-
-def _purchase_id(raw: str) -> uuid.UUID:
-    """A malformed id names no purchase: 404, like an unknown one."""
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise NotFound("purchase", raw) from None
 
 
 def _status(raw: str | None) -> str | None:
@@ -130,7 +123,7 @@ class PurchaseDetailApi(APIView):
         },
     )
     def get(self, request, purchase_id):
-        purchase = purchase_get(purchase_id=_purchase_id(purchase_id))
+        purchase = purchase_get(purchase_id=purchase_id)
         if purchase.user_id != request.user.pk and not request.user.is_admin:
             raise Forbidden("This purchase belongs to another user.", reason="ownership")
         return Response(PurchaseOutputSerializer(purchase).data)
@@ -148,7 +141,8 @@ class PurchaseConfirmationApi(APIView):
         },
     )
     def post(self, request, purchase_id):
-        purchase = purchase_confirm(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        purchase_uuid = uuid_or_not_found(purchase_id, "purchase")
+        purchase = purchase_confirm(purchase_id=purchase_uuid, actor=Actor.of(request.user))
         return Response(PurchaseTransitionOutputSerializer(purchase).data)
 
 
@@ -164,7 +158,8 @@ class PurchaseReverseApi(APIView):
         },
     )
     def patch(self, request, purchase_id):
-        purchase = purchase_reverse(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        purchase_uuid = uuid_or_not_found(purchase_id, "purchase")
+        purchase = purchase_reverse(purchase_id=purchase_uuid, actor=Actor.of(request.user))
         return Response(PurchaseTransitionOutputSerializer(purchase).data)
 
     @extend_schema(

@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.flags.models import FeatureFlag, ScopeType
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO
 from clicknback.sql import column, table
 from merchants.models import Merchant
@@ -38,10 +38,7 @@ def _base() -> QuerySet[Purchase]:
 
 def purchase_get(*, purchase_id: uuid.UUID | str) -> Purchase:
     """The purchase with its merchant and cashback; ``NotFound`` for unknown or malformed ids."""
-    try:
-        return _base().get(pk=purchase_id)
-    except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("purchase", purchase_id) from None
+    return get_object_or_not_found(_base(), "purchase", pk=purchase_id)
 
 
 def purchase_list(
