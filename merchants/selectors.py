@@ -13,8 +13,6 @@ def merchant_get(*, merchant_id: uuid.UUID | str) -> Merchant:
     return get_object_or_not_found(Merchant, "merchant", pk=merchant_id)
 
 
-def merchant_list(*, active: bool | None = None) -> QuerySet[Merchant]:
-    queryset = Merchant.objects.all()
-    if active is not None:
-        queryset = queryset.filter(active=active)
-    return queryset.order_by("-created_at", "-id")
+def merchant_list() -> QuerySet[Merchant]:
+    """Every merchant, newest first; ``merchants.filters.MerchantFilter`` narrows it."""
+    return Merchant.objects.order_by("-created_at", "-id")

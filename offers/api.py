@@ -1,19 +1,19 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import OffsetLimitPagination, parse_page_params
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
-from clicknback.audit.params import parse_choice_param, parse_date_param, parse_uuid_param
 from clicknback.audit.services import Actor
 from clicknback.catalog_cache import cached_page
-from clicknback.errors import Forbidden, ValidationFailed
+from clicknback.errors import Forbidden
 from offers import selectors, services
+from offers.filters import OfferFilter
 from offers.models import OfferStatus
 from offers.serializers import (
     OfferCreateInputSerializer,
@@ -21,13 +21,6 @@ from offers.serializers import (
     OfferStatusInputSerializer,
     OfferStatusOutputSerializer,
 )
-
-OFFER_LIST_PARAMETERS = [
-    OpenApiParameter("status", str, enum=OfferStatus.values),
-    OpenApiParameter("merchant_id", OpenApiTypes.UUID),
-    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Offers ending on or after this date"),
-    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Offers starting on or before this date"),
-]
 
 
 class OfferListCreateApi(ListAPIView):
@@ -40,28 +33,14 @@ class OfferListCreateApi(ListAPIView):
         return [IsAuthenticated()]
 
     def get_queryset(self):
-        params = self.request.query_params
-        status_value = parse_choice_param(params, "status", OfferStatus.values)
-        merchant_id = parse_uuid_param(params, "merchant_id")
-        date_from = parse_date_param(params, "date_from")
-        date_to = parse_date_param(params, "date_to")
-        if date_from and date_to and date_from > date_to:
-            raise ValidationFailed(
-                "date_from must not be after date_to.", field="date_from", reason="Must not be after date_to."
-            )
-        return selectors.offer_list(
-            status=status_value,
-            merchant_id=merchant_id,
-            date_from=date_from,
-            date_to=date_to,
-            visible_only=not self.request.user.is_admin,
-        )
+        queryset = selectors.offer_list(visible_only=not self.request.user.is_admin)
+        return filter_query(OfferFilter, self.request, queryset).qs
 
     @extend_schema(
         operation_id="offers_list",
         tags=["offers"],
         description="Admins see every offer; other users see active offers of active merchants.",
-        parameters=OFFER_LIST_PARAMETERS,
+        parameters=filter_parameters(OfferFilter),
         responses={200: OfferOutputSerializer(many=True), **errors(AUTH_ERRORS, VALIDATION)},
     )
     def get(self, request, *args, **kwargs):

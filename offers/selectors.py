@@ -41,26 +41,11 @@ def offer_list_active(*, on_date: dt.date) -> QuerySet[Offer]:
     )
 
 
-def offer_list(
-    *,
-    status: str | None = None,
-    merchant_id: uuid.UUID | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    visible_only: bool = False,
-) -> QuerySet[Offer]:
-    """Offers newest first. ``date_from`` keeps offers ending on/after it, ``date_to``
-    those starting on/before it. ``visible_only`` (non-admins) keeps only active offers
-    of active merchants — the offers a non-admin may also read one by one."""
+def offer_list(*, visible_only: bool = False) -> QuerySet[Offer]:
+    """Offers newest first; ``offers.filters.OfferFilter`` narrows it. ``visible_only``
+    (non-admins) keeps only active offers of active merchants — the offers a non-admin
+    may also read one by one."""
     queryset = Offer.objects.select_related("merchant")
     if visible_only:
         queryset = queryset.filter(status=OfferStatus.ACTIVE, merchant__active=True)
-    if status is not None:
-        queryset = queryset.filter(status=status)
-    if merchant_id is not None:
-        queryset = queryset.filter(merchant_id=merchant_id)
-    if date_from is not None:
-        queryset = queryset.filter(end_date__gte=date_from)
-    if date_to is not None:
-        queryset = queryset.filter(start_date__lte=date_to)
     return queryset.order_by("-created_at", "-id")

@@ -39,11 +39,10 @@ def payout_month_used(*, user_id: uuid.UUID, since: datetime) -> Decimal:
     return ZERO if total is None else total
 
 
-def payout_list(*, user_id: uuid.UUID | None = None, status: str | None = None) -> QuerySet[Payout]:
-    """Newest first (``requested_at`` desc, then id); one query per page, no joins needed."""
+def payout_list(*, user_id: uuid.UUID | None = None) -> QuerySet[Payout]:
+    """Newest first (``requested_at`` desc, then id), of one user when ``user_id`` is given;
+    the list filters (``payouts.filters``) narrow it. One query per page, no joins needed."""
     queryset = Payout.objects.all()
     if user_id is not None:
         queryset = queryset.filter(user_id=user_id)
-    if status is not None:
-        queryset = queryset.filter(status=status)
     return queryset.order_by("-requested_at", "-id")

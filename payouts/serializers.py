@@ -79,11 +79,3 @@ class PayoutProcessInputSerializer(serializers.Serializer):
         if attrs.get("failure_reason") and attrs["status"] != PayoutStatus.FAILED:
             raise serializers.ValidationError({"failure_reason": "Only a failed payout has a failure reason."})
         return attrs
-
-
-class PayoutListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=PayoutStatus.choices, required=False)
-
-
-class AdminPayoutListFilterSerializer(PayoutListFilterSerializer):
-    user_id = serializers.UUIDField(required=False)

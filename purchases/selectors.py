@@ -41,31 +41,13 @@ def purchase_get(*, purchase_id: uuid.UUID | str) -> Purchase:
     return get_object_or_not_found(_base(), "purchase", pk=purchase_id)
 
 
-def purchase_list(
-    *,
-    status: str | None = None,
-    user_id: uuid.UUID | None = None,
-    merchant_id: uuid.UUID | None = None,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-) -> QuerySet[Purchase]:
-    """Purchases newest first; date bounds are inclusive UTC calendar days of ``created_at``."""
+def purchase_list(*, user_id: uuid.UUID | None = None) -> QuerySet[Purchase]:
+    """Purchases newest first, of one user when ``user_id`` is given; the list filters
+    (``purchases.filters``) narrow it."""
     queryset = _base()
-    if status:
-        queryset = queryset.filter(status=status)
     if user_id:
         queryset = queryset.filter(user_id=user_id)
-    if merchant_id:
-        queryset = queryset.filter(merchant_id=merchant_id)
-    if start_date:
-        queryset = queryset.filter(created_at__gte=_midnight(start_date))
-    if end_date:
-        queryset = queryset.filter(created_at__lt=_midnight(end_date + dt.timedelta(days=1)))
     return queryset.order_by("-created_at", "-id")
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def purchase_external_get(*, external_id: str) -> Purchase | None:
