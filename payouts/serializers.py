@@ -29,7 +29,7 @@ DETAILS_SCHEMA = {
 
 @extend_schema_field(DETAILS_SCHEMA)
 class PayoutDetailsField(serializers.Field):
-    """``details`` is checked against ``method`` by the service (IBAN mod-97, card token)."""
+    """``details`` is checked against ``method`` by the service (IBAN registry and mod-97, card token)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
