@@ -89,9 +89,10 @@ def _offer_terms_sql() -> str:
 def offer_terms_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> OfferTerms | None:
     """The terms of the offer a purchase at this merchant earns on ``on_date``, or None.
 
-    The same rule as ``offers.selectors.offer_active_for_merchant`` (an active offer of an
-    active merchant, valid on ``on_date``, bounds inclusive; at most one exists), in one
-    statement and without building model instances.
+    The rule is ``offers.selectors.offers_valid_on`` (an active offer of an active
+    merchant, valid on ``on_date``, bounds inclusive; at most one per merchant), written
+    here as one statement without model instances; ``purchases/tests/test_selectors.py``
+    holds the two equal. A change to the rule changes both.
     """
     with connection.cursor() as cursor:
         cursor.execute(_offer_terms_sql(), [merchant_id, OfferStatus.ACTIVE.value, on_date, on_date])
