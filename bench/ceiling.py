@@ -107,6 +107,7 @@ def render_scripts(*, users: int, merchants: int) -> dict[str, str]:
             f"\\set m random(1, {merchants})",
             "\\set amount_cents random(2000, 9999)",
             "BEGIN;",
+            # The offer a purchase earns today: offers.selectors.offers_valid_on.
             f"SELECT o.id AS oid, gen_random_uuid() AS pid FROM {table(Offer)} o JOIN {table(Merchant)} m"
             f" ON m.id = o.merchant_id WHERE o.merchant_id = bench_uuid({MERCHANT}, :m) AND m.active"
             " AND o.status = 'active' AND o.start_date <= current_date AND o.end_date >= current_date \\gset",

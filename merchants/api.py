@@ -1,16 +1,16 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import OffsetLimitPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, NOT_FOUND, VALIDATION, errors
-from clicknback.audit.params import parse_bool_param
 from clicknback.audit.services import Actor
 from merchants import selectors, services
+from merchants.filters import MerchantFilter
 from merchants.serializers import (
     MerchantCreateInputSerializer,
     MerchantOutputSerializer,
@@ -25,12 +25,12 @@ class MerchantListCreateApi(ListAPIView):
     serializer_class = MerchantOutputSerializer
 
     def get_queryset(self):
-        return selectors.merchant_list(active=parse_bool_param(self.request.query_params, "active"))
+        return filter_query(MerchantFilter, self.request, selectors.merchant_list()).qs
 
     @extend_schema(
         operation_id="merchants_list",
         tags=["merchants"],
-        parameters=[OpenApiParameter("active", OpenApiTypes.BOOL, description="Only active (true) or inactive")],
+        parameters=filter_parameters(MerchantFilter),
         responses={200: MerchantOutputSerializer(many=True), **errors(ADMIN_ERRORS, VALIDATION)},
     )
     def get(self, request, *args, **kwargs):

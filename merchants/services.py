@@ -3,12 +3,12 @@
 import uuid
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 
 from clicknback.audit.services import Actor, audit_record
 from clicknback.catalog_cache import catalog_changed
-from clicknback.errors import NotFound, ValidationFailed
+from clicknback.errors import ValidationFailed
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import quantize
 from merchants.errors import MerchantNameTaken
 from merchants.models import Merchant
@@ -18,10 +18,7 @@ MAX_DEFAULT_PERCENTAGE = Decimal("20")
 
 def merchant_lock(*, merchant_id: uuid.UUID | str) -> Merchant:
     """Lock the merchant row for the caller's transaction; 404 when unknown."""
-    try:
-        return Merchant.objects.select_for_update().get(pk=merchant_id)
-    except (Merchant.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("merchant", merchant_id) from None
+    return get_object_or_not_found(Merchant.objects.select_for_update(), "merchant", pk=merchant_id)
 
 
 def merchant_create(*, name: str, default_cashback_percentage: Decimal, active: bool = True, actor: Actor) -> Merchant:

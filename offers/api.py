@@ -1,21 +1,19 @@
-import uuid
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import OffsetLimitPagination, parse_page_params
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
-from clicknback.audit.params import parse_choice_param, parse_date_param, parse_uuid_param
 from clicknback.audit.services import Actor
 from clicknback.catalog_cache import cached_page
-from clicknback.errors import Forbidden, NotFound, ValidationFailed
+from clicknback.errors import Forbidden
 from offers import selectors, services
+from offers.filters import OfferFilter
 from offers.models import OfferStatus
 from offers.serializers import (
     OfferCreateInputSerializer,
@@ -23,21 +21,6 @@ from offers.serializers import (
     OfferStatusInputSerializer,
     OfferStatusOutputSerializer,
 )
-
-
-def _offer_uuid(offer_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(offer_id))
-    except ValueError:
-        raise NotFound("offer", offer_id) from None
-
-
-OFFER_LIST_PARAMETERS = [
-    OpenApiParameter("status", str, enum=OfferStatus.values),
-    OpenApiParameter("merchant_id", OpenApiTypes.UUID),
-    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Offers ending on or after this date"),
-    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Offers starting on or before this date"),
-]
 
 
 class OfferListCreateApi(ListAPIView):
@@ -50,28 +33,14 @@ class OfferListCreateApi(ListAPIView):
         return [IsAuthenticated()]
 
     def get_queryset(self):
-        params = self.request.query_params
-        status_value = parse_choice_param(params, "status", OfferStatus.values)
-        merchant_id = parse_uuid_param(params, "merchant_id")
-        date_from = parse_date_param(params, "date_from")
-        date_to = parse_date_param(params, "date_to")
-        if date_from and date_to and date_from > date_to:
-            raise ValidationFailed(
-                "date_from must not be after date_to.", field="date_from", reason="Must not be after date_to."
-            )
-        return selectors.offer_list(
-            status=status_value,
-            merchant_id=merchant_id,
-            date_from=date_from,
-            date_to=date_to,
-            visible_only=not self.request.user.is_admin,
-        )
+        queryset = selectors.offer_list(visible_only=not self.request.user.is_admin)
+        return filter_query(OfferFilter, self.request, queryset).qs
 
     @extend_schema(
         operation_id="offers_list",
         tags=["offers"],
         description="Admins see every offer; other users see active offers of active merchants.",
-        parameters=OFFER_LIST_PARAMETERS,
+        parameters=filter_parameters(OfferFilter),
         responses={200: OfferOutputSerializer(many=True), **errors(AUTH_ERRORS, VALIDATION)},
     )
     def get(self, request, *args, **kwargs):
@@ -129,7 +98,7 @@ class OfferDetailApi(APIView):
         },
     )
     def get(self, request, offer_id):
-        offer = selectors.offer_get(offer_id=_offer_uuid(offer_id))
+        offer = selectors.offer_get(offer_id=offer_id)
         if not request.user.is_admin:
             if offer.status != OfferStatus.ACTIVE:
                 raise Forbidden("This offer is not active.", reason="offer_inactive")
@@ -151,11 +120,10 @@ class OfferStatusApi(APIView):
         },
     )
     def patch(self, request, offer_id):
-        offer_uuid = _offer_uuid(offer_id)
-        selectors.offer_get(offer_id=offer_uuid)  # 404 before 422 for an unknown offer
+        offer = selectors.offer_get(offer_id=offer_id)  # 404 before 422 for an unknown offer
         data = OfferStatusInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         offer = services.offer_set_status(
-            offer_id=offer_uuid, status=data.validated_data["status"], actor=Actor.of(request.user)
+            offer_id=offer.pk, status=data.validated_data["status"], actor=Actor.of(request.user)
         )
         return Response(OfferStatusOutputSerializer({"id": offer.pk, "status": offer.status}).data)

@@ -8,13 +8,13 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record
 from clicknback.catalog_cache import catalog_changed
-from clicknback.errors import NotFound, ValidationFailed
+from clicknback.errors import ValidationFailed
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import quantize
 from merchants.services import merchant_lock
 from offers.errors import ActiveOfferAlreadyExists, MerchantNotActive
@@ -134,10 +134,7 @@ def offer_set_status(*, offer_id: uuid.UUID | str, status: str, actor: Actor) ->
     """
     if status not in OfferStatus.values:
         raise _invalid("status", "Must be one of: active, inactive.")
-    try:
-        merchant_id = Offer.objects.values_list("merchant_id", flat=True).get(pk=offer_id)
-    except (Offer.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("offer", offer_id) from None
+    merchant_id = get_object_or_not_found(Offer.objects.values_list("merchant_id", flat=True), "offer", pk=offer_id)
     with transaction.atomic():
         merchant_lock(merchant_id=merchant_id)
         offer = Offer.objects.select_for_update().get(pk=offer_id)

@@ -6,16 +6,16 @@ from rest_framework import status as http
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.services import Actor
+from payouts.filters import AdminPayoutFilter, PayoutFilter
 from payouts.idempotency import IdempotentRequest, idempotency_key_validate, request_hash
 from payouts.selectors import payout_list
 from payouts.serializers import (
-    AdminPayoutListFilterSerializer,
     PayoutCreateInputSerializer,
-    PayoutListFilterSerializer,
     PayoutOutputSerializer,
     PayoutProcessInputSerializer,
 )
@@ -30,11 +30,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "first response; with another body → 422 IDEMPOTENCY_KEY_REUSED; while the first is in flight → 409 "
     "IDEMPOTENCY_KEY_IN_USE.",
 )
-STATUS_PARAM = OpenApiParameter(
-    name="status", type=str, enum=["requested", "processing", "completed", "failed"], required=False
-)
-USER_ID_PARAM = OpenApiParameter(name="user_id", type=str, required=False, description="A user id (UUID).")
-
 PAGE_PARAMS = [
     OpenApiParameter(name="offset", type=int, required=False, description="≥ 0, default 0."),
     OpenApiParameter(name="limit", type=int, required=False, description="1..100, default 10."),
@@ -62,12 +57,6 @@ CREATE_RESPONSES = {
         _422="VALIDATION_ERROR, PAYOUT_POLICY_VIOLATION (details violations) or IDEMPOTENCY_KEY_REUSED",
     ),
 }
-
-
-def _filters(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _page(view, request, queryset, serializer_class) -> Response:
@@ -99,13 +88,12 @@ class UserPayoutListCreateApi(PayoutCreateMixin, APIView):
     @extend_schema(
         operation_id="users_payouts_list",
         summary="The caller's payouts, newest first",
-        parameters=[STATUS_PARAM, *PAGE_PARAMS],
+        parameters=[*filter_parameters(PayoutFilter), *PAGE_PARAMS],
         responses={200: paged("UserPayoutPage", PayoutOutputSerializer), **errors(AUTH_ERRORS, VALIDATION)},
     )
     def get(self, request):
-        filters = _filters(PayoutListFilterSerializer, request)
-        queryset = payout_list(user_id=request.user.pk, status=filters.get("status"))
-        return _page(self, request, queryset, PayoutOutputSerializer)
+        filters = filter_query(PayoutFilter, request, payout_list(user_id=request.user.pk))
+        return _page(self, request, filters.qs, PayoutOutputSerializer)
 
     @extend_schema(
         operation_id="users_payouts_create",
@@ -136,13 +124,12 @@ class AdminPayoutListApi(APIView):
     @extend_schema(
         operation_id="admin_payouts_list",
         summary="Every payout, newest first (admin)",
-        parameters=[STATUS_PARAM, USER_ID_PARAM, *PAGE_PARAMS],
+        parameters=[*filter_parameters(AdminPayoutFilter), *PAGE_PARAMS],
         responses={200: paged("AdminPayoutPage", PayoutOutputSerializer), **errors(ADMIN_ERRORS, VALIDATION)},
     )
     def get(self, request):
-        filters = _filters(AdminPayoutListFilterSerializer, request)
-        queryset = payout_list(user_id=filters.get("user_id"), status=filters.get("status"))
-        return _page(self, request, queryset, PayoutOutputSerializer)
+        filters = filter_query(AdminPayoutFilter, request, payout_list())
+        return _page(self, request, filters.qs, PayoutOutputSerializer)
 
 
 class AdminPayoutProcessApi(APIView):

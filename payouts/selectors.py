@@ -5,21 +5,17 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import QuerySet
 
-from clicknback.errors import NotFound
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO
 from clicknback.sql import column, table
 from payouts.models import Payout, PayoutStatus
 
 
 def payout_get(*, payout_id: uuid.UUID | str) -> Payout:
-    try:
-        return Payout.objects.get(pk=payout_id)
-    except (Payout.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("payout", payout_id) from None
+    return get_object_or_not_found(Payout, "payout", pk=payout_id)
 
 
 @functools.cache
@@ -43,11 +39,10 @@ def payout_month_used(*, user_id: uuid.UUID, since: datetime) -> Decimal:
     return ZERO if total is None else total
 
 
-def payout_list(*, user_id: uuid.UUID | None = None, status: str | None = None) -> QuerySet[Payout]:
-    """Newest first (``requested_at`` desc, then id); one query per page, no joins needed."""
+def payout_list(*, user_id: uuid.UUID | None = None) -> QuerySet[Payout]:
+    """Newest first (``requested_at`` desc, then id), of one user when ``user_id`` is given;
+    the list filters (``payouts.filters``) narrow it. One query per page, no joins needed."""
     queryset = Payout.objects.all()
     if user_id is not None:
         queryset = queryset.filter(user_id=user_id)
-    if status is not None:
-        queryset = queryset.filter(status=status)
     return queryset.order_by("-requested_at", "-id")

@@ -29,7 +29,7 @@ DETAILS_SCHEMA = {
 
 @extend_schema_field(DETAILS_SCHEMA)
 class PayoutDetailsField(serializers.Field):
-    """``details`` is checked against ``method`` by the service (IBAN mod-97, card token)."""
+    """``details`` is checked against ``method`` by the service (IBAN registry and mod-97, card token)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -79,11 +79,3 @@ class PayoutProcessInputSerializer(serializers.Serializer):
         if attrs.get("failure_reason") and attrs["status"] != PayoutStatus.FAILED:
             raise serializers.ValidationError({"failure_reason": "Only a failed payout has a failure reason."})
         return attrs
-
-
-class PayoutListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=PayoutStatus.choices, required=False)
-
-
-class AdminPayoutListFilterSerializer(PayoutListFilterSerializer):
-    user_id = serializers.UUIDField(required=False)

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from payouts.models import Payout
 from payouts.selectors import payout_list
+from purchases.filters import MyPurchaseFilter
 from purchases.models import Purchase
 from purchases.selectors import purchase_list
 from statements.selectors import CASHBACK_CREDIT, PAYOUT_DEBIT, WalletTransactionHistory
@@ -26,7 +27,8 @@ def _owner(user_id: uuid.UUID | None) -> uuid.UUID:
 
 
 def purchases_of(*, user_id: uuid.UUID, status: str | None = None) -> QuerySet[Purchase]:
-    return purchase_list(user_id=_owner(user_id), status=status or None)
+    """The user's purchases, of one status when ``status`` is one (the API's filter)."""
+    return MyPurchaseFilter({"status": status or ""}, queryset=purchase_list(user_id=_owner(user_id))).qs
 
 
 def purchase_of(*, user_id: uuid.UUID, purchase_id: uuid.UUID | str) -> Purchase | None:

@@ -1,32 +1,27 @@
 """Purchase endpoints (contract §6): parse → one service/selector call → render."""
 
-import uuid
-
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, errors
 from clicknback.audit.services import Actor
-from clicknback.errors import Forbidden, NotFound
-from purchases.errors import InvalidPurchaseStatus
-from purchases.models import PurchaseStatus
+from clicknback.errors import Forbidden
+from clicknback.lookup import uuid_or_not_found
+from purchases.filters import MyPurchaseFilter, PurchaseFilter
 from purchases.selectors import purchase_get, purchase_list
 from purchases.serializers import (
-    MyPurchaseListQuerySerializer,
     PurchaseCreateInputSerializer,
     PurchaseCreateOutputSerializer,
-    PurchaseListQuerySerializer,
     PurchaseOutputSerializer,
     PurchaseTransitionOutputSerializer,
 )
 from purchases.services import purchase_confirm, purchase_ingest, purchase_reverse
 
-STATUS_PARAM = OpenApiParameter("status", str, enum=PurchaseStatus.values, required=False)
 PAGE_PARAMS = [
     OpenApiParameter("offset", int, required=False, description="≥ 0, default 0"),
     OpenApiParameter("limit", int, required=False, description="1..100, default 10"),
@@ -45,25 +40,6 @@ PurchasePage = inline_serializer(
         ),
     },
 )
-
-
-def _purchase_id(raw: str) -> uuid.UUID:
-    """A malformed id names no purchase: 404, like an unknown one."""
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise NotFound("purchase", raw) from None
-
-
-def _status(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    if raw not in PurchaseStatus.values:
-        raise InvalidPurchaseStatus(
-            f"Unknown purchase status {raw!r}; use one of {', '.join(PurchaseStatus.values)}.",
-            details={"status": raw, "allowed": list(PurchaseStatus.values)},
-        )
-    return raw
 
 
 def _page(view: APIView, request, queryset):
@@ -100,25 +76,15 @@ class PurchaseListCreateApi(APIView):
 
     @extend_schema(
         operation_id="purchases_list",
-        parameters=[
-            STATUS_PARAM,
-            OpenApiParameter("user_id", uuid.UUID, required=False),
-            OpenApiParameter("merchant_id", uuid.UUID, required=False),
-            OpenApiParameter("start_date", OpenApiTypes.DATE, required=False, description="inclusive (UTC)"),
-            OpenApiParameter("end_date", OpenApiTypes.DATE, required=False, description="inclusive (UTC)"),
-            *PAGE_PARAMS,
-        ],
+        parameters=[*filter_parameters(PurchaseFilter), *PAGE_PARAMS],
         responses={
             200: PurchasePage,
             **errors(ADMIN_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
         },
     )
     def get(self, request):
-        status = _status(request.query_params.get("status"))
-        query = PurchaseListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        filters = {key: value for key, value in query.validated_data.items() if key != "status"}
-        return _page(self, request, purchase_list(status=status, **filters))
+        filters = filter_query(PurchaseFilter, request, purchase_list())
+        return _page(self, request, filters.qs)
 
 
 class PurchaseDetailApi(APIView):
@@ -130,7 +96,7 @@ class PurchaseDetailApi(APIView):
         },
     )
     def get(self, request, purchase_id):
-        purchase = purchase_get(purchase_id=_purchase_id(purchase_id))
+        purchase = purchase_get(purchase_id=purchase_id)
         if purchase.user_id != request.user.pk and not request.user.is_admin:
             raise Forbidden("This purchase belongs to another user.", reason="ownership")
         return Response(PurchaseOutputSerializer(purchase).data)
@@ -148,7 +114,8 @@ class PurchaseConfirmationApi(APIView):
         },
     )
     def post(self, request, purchase_id):
-        purchase = purchase_confirm(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        purchase_uuid = uuid_or_not_found(purchase_id, "purchase")
+        purchase = purchase_confirm(purchase_id=purchase_uuid, actor=Actor.of(request.user))
         return Response(PurchaseTransitionOutputSerializer(purchase).data)
 
 
@@ -164,7 +131,8 @@ class PurchaseReverseApi(APIView):
         },
     )
     def patch(self, request, purchase_id):
-        purchase = purchase_reverse(purchase_id=_purchase_id(purchase_id), actor=Actor.of(request.user))
+        purchase_uuid = uuid_or_not_found(purchase_id, "purchase")
+        purchase = purchase_reverse(purchase_id=purchase_uuid, actor=Actor.of(request.user))
         return Response(PurchaseTransitionOutputSerializer(purchase).data)
 
     @extend_schema(
@@ -182,14 +150,12 @@ class PurchaseReverseApi(APIView):
 class MyPurchaseListApi(APIView):
     @extend_schema(
         operation_id="users_me_purchases_list",
-        parameters=[STATUS_PARAM, *PAGE_PARAMS],
+        parameters=[*filter_parameters(MyPurchaseFilter), *PAGE_PARAMS],
         responses={
             200: PurchasePage,
             **errors(AUTH_ERRORS, VALIDATION, _422="VALIDATION_ERROR or INVALID_PURCHASE_STATUS"),
         },
     )
     def get(self, request):
-        query = MyPurchaseListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        status = _status(request.query_params.get("status"))
-        return _page(self, request, purchase_list(status=status, user_id=request.user.pk))
+        filters = filter_query(MyPurchaseFilter, request, purchase_list(user_id=request.user.pk))
+        return _page(self, request, filters.qs)

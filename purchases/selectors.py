@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.flags.models import FeatureFlag, ScopeType
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO
 from clicknback.sql import column, table
 from merchants.models import Merchant
@@ -38,37 +38,16 @@ def _base() -> QuerySet[Purchase]:
 
 def purchase_get(*, purchase_id: uuid.UUID | str) -> Purchase:
     """The purchase with its merchant and cashback; ``NotFound`` for unknown or malformed ids."""
-    try:
-        return _base().get(pk=purchase_id)
-    except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("purchase", purchase_id) from None
+    return get_object_or_not_found(_base(), "purchase", pk=purchase_id)
 
 
-def purchase_list(
-    *,
-    status: str | None = None,
-    user_id: uuid.UUID | None = None,
-    merchant_id: uuid.UUID | None = None,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-) -> QuerySet[Purchase]:
-    """Purchases newest first; date bounds are inclusive UTC calendar days of ``created_at``."""
+def purchase_list(*, user_id: uuid.UUID | None = None) -> QuerySet[Purchase]:
+    """Purchases newest first, of one user when ``user_id`` is given; the list filters
+    (``purchases.filters``) narrow it."""
     queryset = _base()
-    if status:
-        queryset = queryset.filter(status=status)
     if user_id:
         queryset = queryset.filter(user_id=user_id)
-    if merchant_id:
-        queryset = queryset.filter(merchant_id=merchant_id)
-    if start_date:
-        queryset = queryset.filter(created_at__gte=_midnight(start_date))
-    if end_date:
-        queryset = queryset.filter(created_at__lt=_midnight(end_date + dt.timedelta(days=1)))
     return queryset.order_by("-created_at", "-id")
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 def purchase_external_get(*, external_id: str) -> Purchase | None:
@@ -110,9 +89,10 @@ def _offer_terms_sql() -> str:
 def offer_terms_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> OfferTerms | None:
     """The terms of the offer a purchase at this merchant earns on ``on_date``, or None.
 
-    The same rule as ``offers.selectors.offer_active_for_merchant`` (an active offer of an
-    active merchant, valid on ``on_date``, bounds inclusive; at most one exists), in one
-    statement and without building model instances.
+    The rule is ``offers.selectors.offers_valid_on`` (an active offer of an active
+    merchant, valid on ``on_date``, bounds inclusive; at most one per merchant), written
+    here as one statement without model instances; ``purchases/tests/test_selectors.py``
+    holds the two equal. A change to the rule changes both.
     """
     with connection.cursor() as cursor:
         cursor.execute(_offer_terms_sql(), [merchant_id, OfferStatus.ACTIVE.value, on_date, on_date])

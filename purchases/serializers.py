@@ -64,21 +64,3 @@ class PurchaseTransitionOutputSerializer(serializers.Serializer):
 
     def get_cashback_amount(self, purchase) -> str | None:
         return MoneyOutputField().to_representation(_cashback_amount(purchase))
-
-
-class PurchaseListQuerySerializer(serializers.Serializer):
-    status = serializers.CharField(required=False, allow_blank=True)
-    user_id = serializers.UUIDField(required=False)
-    merchant_id = serializers.UUIDField(required=False)
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
-
-    def validate(self, attrs):
-        start, end = attrs.get("start_date"), attrs.get("end_date")
-        if start and end and start > end:
-            raise serializers.ValidationError({"start_date": "Must not be after end_date."})
-        return attrs
-
-
-class MyPurchaseListQuerySerializer(serializers.Serializer):
-    status = serializers.CharField(required=False, allow_blank=True)

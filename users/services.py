@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -15,7 +14,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from clicknback.audit.models import ActorType
 from clicknback.audit.services import SYSTEM, Actor, audit_record
-from clicknback.errors import NotFound
+from clicknback.lookup import get_object_or_not_found
 from users.errors import (
     CannotDeactivateSelf,
     EmailAlreadyRegistered,
@@ -111,10 +110,7 @@ def user_set_active(*, user_id: uuid.UUID | str, active: bool, actor: Actor) -> 
     Setting the current state again changes nothing and writes no audit row.
     """
     with transaction.atomic():
-        try:
-            user = User.objects.select_for_update().get(pk=user_id)
-        except (User.DoesNotExist, ValueError, DjangoValidationError):
-            raise NotFound("user", user_id) from None
+        user = get_object_or_not_found(User.objects.select_for_update(), "user", pk=user_id)
         if not active and actor.id is not None and actor.id == user.pk:
             raise CannotDeactivateSelf()
         if user.is_active == active:

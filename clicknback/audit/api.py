@@ -1,11 +1,11 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import ListAPIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, VALIDATION, errors
-from clicknback.audit.params import param_str, parse_uuid_param
+from clicknback.audit.filters import AuditLogFilter
 from clicknback.audit.selectors import audit_log_list
 from clicknback.audit.serializers import AuditLogOutputSerializer
 
@@ -16,23 +16,12 @@ class AuditLogListApi(ListAPIView):
     serializer_class = AuditLogOutputSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        return audit_log_list(
-            action=param_str(params, "action"),
-            resource_type=param_str(params, "resource_type"),
-            resource_id=param_str(params, "resource_id"),
-            actor_id=parse_uuid_param(params, "actor_id"),
-        )
+        return filter_query(AuditLogFilter, self.request, audit_log_list()).qs
 
     @extend_schema(
         operation_id="audit_logs_list",
         tags=["audit"],
-        parameters=[
-            OpenApiParameter("action", str, description='e.g. "offer.activated"'),
-            OpenApiParameter("resource_type", str, description='e.g. "offer"'),
-            OpenApiParameter("resource_id", str),
-            OpenApiParameter("actor_id", OpenApiTypes.UUID),
-        ],
+        parameters=filter_parameters(AuditLogFilter),
         responses={200: AuditLogOutputSerializer(many=True), **errors(ADMIN_ERRORS, VALIDATION)},
     )
     def get(self, request, *args, **kwargs):

@@ -1,17 +1,17 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import OffsetLimitPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, error, errors
-from clicknback.audit.params import parse_choice_param, parse_uuid_param
 from clicknback.audit.services import Actor
 from clicknback.flags import services
-from clicknback.flags.models import ScopeType
+from clicknback.flags.filters import FeatureFlagFilter, FeatureFlagScopeFilter
+from clicknback.flags.models import FeatureFlag, ScopeType
 from clicknback.flags.serializers import (
     FeatureFlagEvaluationOutputSerializer,
     FeatureFlagOutputSerializer,
@@ -19,16 +19,12 @@ from clicknback.flags.serializers import (
 )
 
 SCOPE_422 = {422: error("VALIDATION_ERROR or FEATURE_FLAG_SCOPE_ID_REQUIRED")}
-SCOPE_PARAMETERS = [
-    OpenApiParameter("scope_type", str, enum=ScopeType.values, description="Default global"),
-    OpenApiParameter("scope_id", OpenApiTypes.UUID, description="Required for merchant and user scopes"),
-]
+SCOPE_PARAMETERS = filter_parameters(FeatureFlagScopeFilter)
 
 
-def _scope_from_query(query_params) -> tuple[str, object]:
-    scope_type = parse_choice_param(query_params, "scope_type", ScopeType.values) or ScopeType.GLOBAL
-    scope_id = parse_uuid_param(query_params, "scope_id")
-    return services.flag_validate_scope(scope_type=scope_type, scope_id=scope_id)
+def _scope_from_query(request) -> tuple[str, object]:
+    scope = filter_query(FeatureFlagScopeFilter, request, FeatureFlag.objects.all()).form.cleaned_data
+    return services.flag_validate_scope(scope_type=scope["scope_type"] or ScopeType.GLOBAL, scope_id=scope["scope_id"])
 
 
 class FeatureFlagListApi(ListAPIView):
@@ -37,24 +33,12 @@ class FeatureFlagListApi(ListAPIView):
     serializer_class = FeatureFlagOutputSerializer
 
     def get_queryset(self):
-        params = self.request.query_params
-        key = params.get("key") or None
-        if key is not None:
-            services.flag_validate_key(key=key)
-        return services.flag_list(
-            key=key,
-            scope_type=parse_choice_param(params, "scope_type", ScopeType.values),
-            scope_id=parse_uuid_param(params, "scope_id"),
-        )
+        return filter_query(FeatureFlagFilter, self.request, services.flag_list()).qs
 
     @extend_schema(
         operation_id="feature_flags_list",
         tags=["feature-flags"],
-        parameters=[
-            OpenApiParameter("key", str),
-            OpenApiParameter("scope_type", str, enum=ScopeType.values),
-            OpenApiParameter("scope_id", OpenApiTypes.UUID),
-        ],
+        parameters=filter_parameters(FeatureFlagFilter),
         responses={200: FeatureFlagOutputSerializer(many=True), **errors(ADMIN_ERRORS), 422: error("VALIDATION_ERROR")},
     )
     def get(self, request, *args, **kwargs):
@@ -89,7 +73,7 @@ class FeatureFlagDetailApi(APIView):
     )
     def delete(self, request, key):
         services.flag_validate_key(key=key)
-        scope_type, scope_id = _scope_from_query(request.query_params)
+        scope_type, scope_id = _scope_from_query(request)
         services.flag_delete(key=key, scope_type=scope_type, scope_id=scope_id, actor=Actor.of(request.user))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -106,6 +90,6 @@ class FeatureFlagEvaluateApi(APIView):
     )
     def get(self, request, key):
         services.flag_validate_key(key=key)
-        scope_type, scope_id = _scope_from_query(request.query_params)
+        scope_type, scope_id = _scope_from_query(request)
         enabled = services.flag_evaluate(key=key, scope_type=scope_type, scope_id=scope_id)
         return Response(FeatureFlagEvaluationOutputSerializer({"key": key, "enabled": enabled}).data)

@@ -144,14 +144,6 @@ def flag_delete(
         )
 
 
-def flag_list(
-    *, key: str | None = None, scope_type: str | None = None, scope_id: uuid.UUID | None = None
-) -> QuerySet[FeatureFlag]:
-    queryset = FeatureFlag.objects.all()
-    if key is not None:
-        queryset = queryset.filter(key=key)
-    if scope_type is not None:
-        queryset = queryset.filter(scope_type=scope_type)
-    if scope_id is not None:
-        queryset = queryset.filter(scope_id=scope_id)
-    return queryset.order_by("-created_at", "-id")
+def flag_list() -> QuerySet[FeatureFlag]:
+    """Every flag, newest first; ``clicknback.flags.filters.FeatureFlagFilter`` narrows it."""
+    return FeatureFlag.objects.order_by("-created_at", "-id")

@@ -218,6 +218,16 @@ def test_user_list_filters_by_status(user, user_client):
     assert [item["id"] for item in response.json()["data"]] == [str(failed.pk)]
 
 
+def test_user_list_with_a_blank_status_is_not_filtered(user, user_client):
+    # given
+    PayoutFactory.create_batch(2, user=user)
+    # when
+    response = user_client.get("/api/v1/users/payouts?status=")
+    # then
+    assert response.status_code == 200
+    assert response.json()["pagination"]["total"] == 2
+
+
 @pytest.mark.parametrize("query", ["status=paid", "limit=0", "limit=101", "offset=-1", "limit=x"])
 def test_user_list_bad_query_is_422(user_client, query):
     # when

@@ -1,7 +1,7 @@
 import pytest
 
 from clicknback.errors import ValidationFailed
-from payouts.destinations import destination_parse, iban_checksum_ok, iban_normalise, iban_problem, mask
+from payouts.destinations import IBAN_SHAPE_REASON, destination_parse, iban_normalise, iban_problem, mask
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,6 @@ def test_a_changed_digit_breaks_the_checksum():
     # given
     iban = "DE89370400440532013001"
     # when / then
-    assert not iban_checksum_ok(iban)
     assert "mod-97" in iban_problem(iban)
 
 
@@ -89,3 +88,28 @@ def test_invalid_details_name_the_offending_field(method, details, field):
         destination_parse(method=method, details=details)
     # then
     assert excinfo.value.details["violations"][0]["field"] == field
+
+
+def test_a_country_outside_the_iban_registry_is_refused():
+    # when
+    problem = iban_problem("XX89370400440532013000")
+    # then
+    assert "XX is not a country code" in problem
+
+
+def test_an_account_number_not_in_the_countrys_format_is_refused():
+    # given: a German account number is 18 digits
+    iban = "DE89ABCDEFGH0532013000"
+    # when / then
+    assert iban_problem(iban) == IBAN_SHAPE_REASON
+
+
+@pytest.mark.parametrize("iban", ["DE00370400440532013000", "DE01370400440532013000", "DE99370400440532013000"])
+def test_other_check_digits_for_the_same_account_are_refused(iban):
+    assert "mod-97" in iban_problem(iban)
+
+
+def test_a_wrong_length_names_the_length_from_the_registry():
+    # when / then: Malta's IBANs are 31 characters, Norway's 15
+    assert "MT has 31 characters" in iban_problem("MT84MALT011000012345MTLCAST001")
+    assert "NO has 15 characters" in iban_problem("NO93860111179470")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from merchants.tests.factories import MerchantFactory
 from offers.models import CashbackType, OfferStatus
-from offers.selectors import offer_active_for_merchant
+from offers.selectors import offer_active_for_merchant, offers_valid_on
 from offers.tests.factories import OfferFactory
 from purchases.models import CashbackStatus, CashbackTransaction
 from purchases.selectors import OfferTerms, cashback_earned_in_month, month_bounds, offer_terms_for_purchase
@@ -53,6 +53,21 @@ def test_offer_terms_match_the_active_offer_rule_in_every_state():
             else OfferTerms(offer.pk, offer.merchant_id, offer.cashback_type, offer.cashback_value, offer.monthly_cap)
         )
         assert terms == expected, merchant_id
+
+
+def test_offer_terms_match_offers_valid_on_on_every_day_around_the_offers_dates():
+    # given
+    day = today()
+    offers = offers_in_every_state()
+    for on_date in (day + dt.timedelta(days=n) for n in range(-10, 12)):
+        # when
+        found = {
+            offer.merchant_id: offer_terms_for_purchase(merchant_id=offer.merchant_id, on_date=on_date)
+            for offer in offers
+        }
+        # then
+        valid = offers_valid_on(day=on_date).filter(merchant_id__in=[offer.merchant_id for offer in offers])
+        assert {m: t.offer_id for m, t in found.items() if t is not None} == {o.merchant_id: o.pk for o in valid}
 
 
 def test_offer_terms_of_a_valid_offer():

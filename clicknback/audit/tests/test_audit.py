@@ -151,3 +151,42 @@ def test_audit_list_with_unusable_text_filters_is_422_not_500(admin_client, para
     response = admin_client.get(URL, params)
     # then
     assert response.status_code == 422
+
+
+@pytest.mark.django_db
+def test_audit_list_filters_by_actor_type_and_time_window(admin_client, admin_user):
+    # given
+    first = record(actor=Actor.of(admin_user))
+    middle = record(actor=Actor.of(admin_user))
+    record(actor=Actor.of(admin_user))
+    record()
+    # when
+    by_type = admin_client.get(URL, {"actor_type": "system"})
+    window = admin_client.get(
+        URL,
+        {
+            "actor_type": "admin",
+            "occurred_from": first.occurred_at.isoformat(),
+            "occurred_to": middle.occurred_at.isoformat(),
+        },
+    )
+    # then
+    assert [item["actor_type"] for item in by_type.json()["data"]] == ["system"]
+    assert [item["id"] for item in window.json()["data"]] == [str(middle.pk), str(first.pk)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"actor_type": "robot"}, "actor_type"),
+        ({"occurred_from": "yesterday"}, "occurred_from"),
+        ({"occurred_from": "2026-05-02T00:00:00Z", "occurred_to": "2026-05-01T00:00:00Z"}, "occurred_from"),
+    ],
+)
+def test_audit_list_with_a_bad_actor_type_or_window_is_422(admin_client, params, field):
+    # when
+    response = admin_client.get(URL, params)
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["violations"][0]["field"] == field
