@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_row
-from clicknback.errors import NotFound, ValidationFailed
+from clicknback.errors import ValidationFailed
+from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO, format_amount, quantize
 from clicknback.rows import RowWriter, send_together
 from payouts.destinations import destination_parse
@@ -192,12 +192,7 @@ def payout_process(
     external_reference = (external_reference or "").strip()
     failure_reason = (failure_reason or "").strip()
     with transaction.atomic():
-        try:
-            payout = Payout.objects.select_for_update().filter(pk=payout_id).first()
-        except (ValueError, TypeError, ValidationError):
-            payout = None
-        if payout is None:
-            raise NotFound("payout", payout_id)
+        payout = get_object_or_not_found(Payout.objects.select_for_update(), "payout", pk=payout_id)
         allowed = ALLOWED_TRANSITIONS.get(payout.status, ())
         if status not in allowed:
             raise InvalidPayoutTransition(

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_record_many, audit_row
 from clicknback.errors import DomainError, Forbidden, NotFound
+from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
 from clicknback.rows import RowWriter, send_together
 from purchases.cashback import cashback_for
@@ -255,10 +256,8 @@ def _not_pending(purchase: Purchase) -> PurchaseNotPending:
 
 def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
     """Lock the purchase row (its cashback row is read in the same query); 404 when unknown."""
-    try:
-        return Purchase.objects.select_for_update(of=("self",)).select_related("cashback").get(pk=purchase_id)
-    except (Purchase.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("purchase", purchase_id) from None
+    locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback")
+    return get_object_or_not_found(locked, "purchase", pk=purchase_id)
 
 
 # Every transition out of pending clears the confirmation job's bookkeeping.
@@ -417,21 +416,14 @@ def _settled_in_memory(purchase: Purchase, status: str, cashback_status: str, ch
 
 def purchase_confirm(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
     """pending → confirmed (admin, partner approval). 404; 409 PURCHASE_NOT_PENDING otherwise."""
-    purchase_id = _purchase_key(purchase_id)
+    purchase_id = uuid_or_not_found(purchase_id, "purchase")
     return purchases_decide(confirm=[purchase_id], actor=actor, strict=True).purchases[purchase_id]
 
 
 def purchase_reject(*, purchase_id: uuid.UUID | str, reason: str, actor: Actor) -> Purchase:
     """pending → rejected with ``reason``. 404; 409 PURCHASE_NOT_PENDING otherwise."""
-    purchase_id = _purchase_key(purchase_id)
+    purchase_id = uuid_or_not_found(purchase_id, "purchase")
     return purchases_decide(reject={purchase_id: reason}, actor=actor, strict=True).purchases[purchase_id]
-
-
-def _purchase_key(purchase_id: uuid.UUID | str) -> uuid.UUID:
-    try:
-        return purchase_id if isinstance(purchase_id, uuid.UUID) else uuid.UUID(str(purchase_id))
-    except ValueError:
-        raise NotFound("purchase", purchase_id) from None
 
 
 def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str = "") -> Purchase:
