@@ -48,8 +48,10 @@ class NegativeBalance(DomainError):
 
 # Every wallet mutation starts here, so the locking read skips the ORM's query compilation.
 _lock_wallet_of_user = RowReader(Wallet, by="user", for_update=True)
-# ... and ends with the ledger insert, built once per row count as well.
+# ... and ends with the wallet update and the ledger insert, built once per shape as well.
+_wallet_writer = RowWriter(Wallet)
 _ledger_writer = RowWriter(LedgerEntry)
+_BALANCES = tuple(BALANCE_FIELDS.values())
 
 
 def wallet_lock(*, user_id: uuid.UUID) -> Wallet:
@@ -222,16 +224,19 @@ class WalletBatch:
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("WalletBatch writes must be made inside transaction.atomic().")
         wallets = list(self._wallets.values())
-        now = timezone.now()
-        for wallet in wallets:
-            wallet.updated_at = now
-        balances = [[getattr(wallet, field) for wallet in wallets] for field in BALANCE_FIELDS.values()]
-        update = Write(
-            model=Wallet,
-            sql=_UPDATE_SQL,
-            params=[now, [wallet.pk for wallet in wallets], *balances],
-            expected_rows=len(wallets),
-        )
+        if len(wallets) == 1:  # the common case: a plain one-row UPDATE, built once
+            update = _wallet_writer.updating(wallets[0], _BALANCES)
+        else:
+            now = timezone.now()
+            for wallet in wallets:
+                wallet.updated_at = now
+            balances = [[getattr(wallet, field) for wallet in wallets] for field in BALANCE_FIELDS.values()]
+            update = Write(
+                model=Wallet,
+                sql=_UPDATE_SQL,
+                params=[now, [wallet.pk for wallet in wallets], *balances],
+                expected_rows=len(wallets),
+            )
         entries = _ledger_writer.inserting(self._entries)
         self._wallets.clear()
         self._entries = []
