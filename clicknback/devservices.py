@@ -81,7 +81,8 @@ def start_postgres(*, tune_for_tests: bool = False) -> str:
 
 
 def _pg_ctl(args: list[str]) -> None:
-    from pgserver._commands import pg_ctl
+    # pgserver defines its command functions at import time, so they are not in its types.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None
     pg_ctl(args, pgdata=PG_DIR, user=user)

@@ -5,7 +5,7 @@ Selectors, services and views all look rows up through these two functions.
 """
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
@@ -13,13 +13,20 @@ from django.db.models import Model, QuerySet
 from clicknback.errors import NotFound
 
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # what a queryset yields: instances, or values with values_list()
 
 # What Django raises for a value that cannot be an id of the column: a malformed UUID
 # string is a ValidationError, other shapes a ValueError or a TypeError.
 MALFORMED_ID_ERRORS = (ValueError, TypeError, ValidationError)
 
 
-def get_object_or_not_found(queryset_or_model: type[M] | QuerySet, resource_type: str, **lookup) -> M:
+@overload
+def get_object_or_not_found(queryset_or_model: type[M], resource_type: str, **lookup: object) -> M: ...
+@overload
+def get_object_or_not_found(queryset_or_model: QuerySet[Any, R], resource_type: str, **lookup: object) -> R: ...
+def get_object_or_not_found(
+    queryset_or_model: type[Model] | QuerySet[Any, Any], resource_type: str, **lookup: object
+) -> Any:
     """``queryset.get(**lookup)``, or ``NotFound(resource_type, <the looked-up value>)``.
 
     ``get_object_or_not_found(Merchant, "merchant", pk=merchant_id)``, or with a queryset
@@ -28,8 +35,10 @@ def get_object_or_not_found(queryset_or_model: type[M] | QuerySet, resource_type
     """
     if not lookup:
         raise TypeError("get_object_or_not_found needs at least one lookup, e.g. pk=...")
-    is_model = isinstance(queryset_or_model, type)
-    queryset = queryset_or_model._default_manager.all() if is_model else queryset_or_model
+    if isinstance(queryset_or_model, type):
+        queryset: QuerySet[Any, Any] = queryset_or_model._default_manager.all()
+    else:
+        queryset = queryset_or_model
     try:
         return queryset.get(**lookup)
     except (queryset.model.DoesNotExist, *MALFORMED_ID_ERRORS):

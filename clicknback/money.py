@@ -15,7 +15,7 @@ MAX_DIGITS = 14
 DECIMAL_PLACES = 2
 
 
-def quantize(value: Decimal) -> Decimal:
+def quantize(value: Decimal | int) -> Decimal:
     """Round ``value`` to cents with ROUND_HALF_EVEN (the one rounding rule)."""
     if isinstance(value, float):
         raise TypeError("Money must never be a float.")
@@ -53,7 +53,8 @@ def parse_amount(raw: object) -> Decimal:
         raise ValueError("NaN and Infinity are not amounts.")
     if "E" in str(raw).upper() and not isinstance(raw, int):
         raise ValueError("Exponent notation is not accepted.")
-    if value.as_tuple().exponent < -DECIMAL_PLACES:
+    exponent = value.as_tuple().exponent  # an int: NaN and Infinity were refused above
+    if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
         raise ValueError("At most two decimal places are allowed.")
     if abs(value) > MAX_AMOUNT:
         raise ValueError(f"Must not exceed {MAX_AMOUNT}.")

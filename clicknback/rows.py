@@ -34,22 +34,27 @@ never written.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import AutoField, Model
+from django.db.models import AutoField, Field, Model
 from django.db.transaction import TransactionManagementError
 
+from clicknback.sql import concrete_field
 
-class RowReader:
-    def __init__(self, model: type[Model], *, by: str, for_update: bool = False):
+M = TypeVar("M", bound=Model)
+
+
+class RowReader(Generic[M]):
+    def __init__(self, model: type[M], *, by: str, for_update: bool = False):
         self.model = model
         self.for_update = for_update
-        self.lookup_field = model._meta.get_field(by)
+        self.lookup_field = concrete_field(model, by)
         if not (self.lookup_field.unique or self.lookup_field.primary_key):
             raise ValueError(f"{model.__name__}.{by} is not unique; RowReader reads one row.")
-        self._compiled: tuple[str, list[str], list] | None = None
+        self._compiled: tuple[str, list[str], list[Any]] | None = None
 
-    def _compile(self) -> tuple[str, list[str], list]:
+    def _compile(self) -> tuple[str, list[str], list[Any]]:
         if self._compiled is None:
             connection = connections[DEFAULT_DB_ALIAS]
             quote = connection.ops.quote_name
@@ -64,13 +69,14 @@ class RowReader:
             converters = []
             for index, field in enumerate(fields):
                 column = field.get_col(self.model._meta.db_table)
-                functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+                # Field.get_db_converters exists (Django's compiler calls it) but is missing from django-stubs.
+                functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[attr-defined]
                 if functions:
                     converters.append((index, column, functions))
             self._compiled = (sql, [field.attname for field in fields], converters)
         return self._compiled
 
-    def get(self, value) -> Model | None:
+    def get(self, value: object) -> M | None:
         """The row whose lookup column equals ``value``, or None.
 
         Raises ``django.core.exceptions.ValidationError`` when ``value`` is not a valid
@@ -124,7 +130,8 @@ class Write:
         if self.expected_rows is not None:
             changed = answers[0] if answers else 0
             if changed != self.expected_rows:
-                raise self.model.DoesNotExist(
+                # Every concrete model has DoesNotExist; django-stubs gives it only to named model classes.
+                raise self.model.DoesNotExist(  # type: ignore[attr-defined]
                     f"{self.model.__name__}: {changed} of {self.expected_rows} rows to update are stored."
                 )
             return
@@ -136,16 +143,16 @@ class Write:
             instance._state.db = DEFAULT_DB_ALIAS
 
 
-class RowWriter:
+class RowWriter(Generic[M]):
     """Precompiled ``INSERT`` of new instances and ``UPDATE`` of some fields of one row."""
 
-    def __init__(self, model: type[Model]):
+    def __init__(self, model: type[M]):
         self.model = model
         meta = model._meta
         self._auto = meta.pk if isinstance(meta.pk, AutoField) else None
         self._insert_fields = [field for field in meta.concrete_fields if field is not self._auto]
         self._inserts: dict[int, str] = {}
-        self._updates: dict[tuple[str, ...], tuple[str, list]] = {}
+        self._updates: dict[tuple[str, ...], tuple[str, list[Field]]] = {}
 
     def _quote(self, name: str) -> str:
         return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
@@ -164,7 +171,7 @@ class RowWriter:
             self._inserts[count] = sql
         return sql
 
-    def inserting(self, instances: Sequence[Model]) -> Write:
+    def inserting(self, instances: Sequence[M]) -> Write:
         """The ``INSERT`` of new instances, built (values prepared as the ORM does) but not sent."""
         connection = connections[DEFAULT_DB_ALIAS]
         params = []
@@ -179,19 +186,19 @@ class RowWriter:
             auto_attname=self._auto.attname if self._auto is not None else None,
         )
 
-    def insert(self, instances: Sequence[Model]) -> Sequence[Model]:
+    def insert(self, instances: Sequence[M]) -> Sequence[M]:
         """Insert new instances with one statement, now; auto primary keys are set on them."""
         if instances:
             self.inserting(instances).send()
         return instances
 
-    def updating(self, instance: Model, fields: Sequence[str]) -> Write:
+    def updating(self, instance: M, fields: Sequence[str]) -> Write:
         """The ``UPDATE`` of ``fields`` (plus any ``auto_now`` field) of a stored instance, not sent."""
         key = tuple(fields)
         compiled = self._updates.get(key)
         if compiled is None:
             meta = self.model._meta
-            chosen = [meta.get_field(name) for name in fields]
+            chosen = [concrete_field(self.model, name) for name in fields]
             chosen += [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f not in chosen]
             # Identifiers come from the model's metadata, quoted; values are bound parameters.
             sql = "UPDATE {table} SET {assignments} WHERE {pk} = %s".format(  # noqa: S608  # nosec B608
@@ -206,7 +213,7 @@ class RowWriter:
         params.append(self.model._meta.pk.get_db_prep_value(instance.pk, connection))
         return Write(model=self.model, sql=sql, params=params, expected_rows=1)
 
-    def update(self, instance: Model, fields: Sequence[str]) -> None:
+    def update(self, instance: M, fields: Sequence[str]) -> None:
         """Write ``fields`` of a stored instance now; ``DoesNotExist`` when no row has its key."""
         self.updating(instance, fields).send()
 

@@ -4,8 +4,18 @@ Identifiers always come from the models (``table``/``column``), so a renamed tab
 field changes the SQL with it (or fails loudly); values are always parameters.
 """
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
+
+
+def concrete_field(model: type[Model], field_name: str) -> Field:
+    """The model's field ``field_name``, which must be a field of the model itself
+    (``get_field`` also answers reverse relations, which have no column)."""
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, Field):
+        raise FieldDoesNotExist(f"{model.__name__}.{field_name} is not a field of the model's table.")
+    return field
 
 
 def table(model: type[Model]) -> str:
@@ -15,9 +25,9 @@ def table(model: type[Model]) -> str:
 
 def column(model: type[Model], field_name: str) -> str:
     """The quoted, table-qualified column of a model field (``"merchant"`` → ``merchant_id``)."""
-    return f"{table(model)}.{connection.ops.quote_name(model._meta.get_field(field_name).column)}"
+    return f"{table(model)}.{connection.ops.quote_name(concrete_field(model, field_name).column)}"
 
 
 def column_name(model: type[Model], field_name: str) -> str:
     """The quoted, unqualified column of a model field (for INSERT column lists)."""
-    return connection.ops.quote_name(model._meta.get_field(field_name).column)
+    return connection.ops.quote_name(concrete_field(model, field_name).column)

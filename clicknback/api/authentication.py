@@ -7,6 +7,7 @@ only translates its failures into INVALID_TOKEN / EXPIRED_TOKEN / USER_INACTIVE.
 from functools import cache
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
@@ -18,7 +19,7 @@ from clicknback.rows import RowReader
 
 
 @cache
-def _users() -> RowReader:
+def _users() -> RowReader[AbstractBaseUser]:
     """The user row is re-read on every request, so a deactivation takes effect at once."""
     return RowReader(get_user_model(), by="id")
 
@@ -41,7 +42,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         if len(parts) != 2 or parts[0].lower() != self.keyword:
             raise ContractAuthenticationFailed("INVALID_TOKEN", "The Authorization header must be 'Bearer <token>'.")
         try:
-            token = AccessToken(parts[1].decode("ascii", errors="strict"))
+            # simplejwt annotates the encoded token as Token; it takes the encoded string.
+            token = AccessToken(parts[1].decode("ascii", errors="strict"))  # type: ignore[arg-type]
         except ExpiredTokenError:
             raise ContractAuthenticationFailed("EXPIRED_TOKEN", "The access token has expired.") from None
         except (TokenError, UnicodeDecodeError):

@@ -68,7 +68,8 @@ def render_exception(exc: Exception) -> tuple[int, dict, dict]:
     if isinstance(exc, drf.MethodNotAllowed):
         return 405, error_body("METHOD_NOT_ALLOWED", str(exc.detail)), {}
     if isinstance(exc, drf.Throttled):
-        wait = math.ceil(exc.wait) if exc.wait is not None else 60
+        # Throttled sets .wait in __init__; djangorestframework-stubs does not declare it.
+        wait = math.ceil(exc.wait) if exc.wait is not None else 60  # type: ignore[attr-defined]
         return (
             429,
             error_body("RATE_LIMITED", "Too many requests; try again later.", {"retry_after": wait}),

@@ -23,6 +23,7 @@ locale format were accepted).
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
 import django_filters
 from django import forms
@@ -92,7 +93,8 @@ class _ChoiceField(FilterChoiceField):
 
 
 class BooleanFilter(django_filters.BooleanFilter):
-    field_class = _BooleanField
+    # django-filter takes any form field here; its stubs narrow BooleanFilter's to NullBooleanField.
+    field_class = _BooleanField  # type: ignore[assignment]
 
 
 class DateFilter(django_filters.DateFilter):
@@ -134,8 +136,9 @@ class FilterForm(forms.Form):
 
     ordered: tuple[tuple[str, str], ...] = ()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         for low, high in self.ordered:
             start, end = cleaned.get(low), cleaned.get(high)
             if start is not None and end is not None and start > end:

@@ -8,6 +8,8 @@ instance. ``ServiceModelAdmin.save_model`` then has nothing left to do. The admi
 transaction wraps the view, so the service's transaction and audit row commit with it.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 
@@ -34,8 +36,9 @@ class ServiceForm(forms.ModelForm):
         """Perform the write; return the saved model instance."""
         raise NotImplementedError
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.errors:
             return cleaned
         try:
@@ -46,8 +49,9 @@ class ServiceForm(forms.ModelForm):
             self.instance = obj
             # Model validation runs after clean(): let it see what the service stored
             # (e.g. the normalised email), not the raw input.
+            model_fields = self._meta.fields or ()
             for name in list(cleaned):
-                if name in self._meta.fields and hasattr(obj, name):
+                if name in model_fields and hasattr(obj, name):
                     cleaned[name] = getattr(obj, name)
         return cleaned
 

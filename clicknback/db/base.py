@@ -15,13 +15,22 @@ the connection is not idle, Django's own check runs. A peer that vanished withou
 """
 
 import select
+from typing import TYPE_CHECKING
 
 import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Set by Django's base wrapper and its PostgreSQL property; missing from django-stubs.
+    health_check_enabled: bool
+    health_check_done: bool
+    pool: "ConnectionPool | None"
+
     def close_if_health_check_failed(self):
         if (
             self.connection is not None

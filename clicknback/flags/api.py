@@ -1,6 +1,9 @@
+import uuid
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,7 +25,7 @@ SCOPE_422 = {422: error("VALIDATION_ERROR or FEATURE_FLAG_SCOPE_ID_REQUIRED")}
 SCOPE_PARAMETERS = filter_parameters(FeatureFlagScopeFilter)
 
 
-def _scope_from_query(request) -> tuple[str, object]:
+def _scope_from_query(request: Request) -> tuple[str, uuid.UUID | None]:
     scope = filter_query(FeatureFlagScopeFilter, request, FeatureFlag.objects.all()).form.cleaned_data
     return services.flag_validate_scope(scope_type=scope["scope_type"] or ScopeType.GLOBAL, scope_id=scope["scope_id"])
 

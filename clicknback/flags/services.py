@@ -86,7 +86,7 @@ def flag_set(
     with transaction.atomic():
         flag = _flag_lock(key=key, scope_type=scope_type, scope_id=scope_id)
         created = flag is None
-        if created:
+        if flag is None:
             flag = FeatureFlag(key=key, scope_type=scope_type, scope_id=scope_id, enabled=enabled)
             flag.description = description or ""
             try:
@@ -96,6 +96,8 @@ def flag_set(
                 # A concurrent PUT created it first: update that row instead.
                 created = False
                 flag = _flag_lock(key=key, scope_type=scope_type, scope_id=scope_id)
+                if flag is None:  # and deleted again since: nothing to update
+                    raise
         previous = None if created else flag.enabled
         if not created:
             flag.enabled = enabled
