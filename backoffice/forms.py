@@ -1,6 +1,7 @@
 """The export form: an inclusive UTC date range and an optional status."""
 
 import datetime as dt
+from typing import Any, cast
 
 from django import forms
 
@@ -21,10 +22,11 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, statuses: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "Any status"), *statuses]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", "Any status"), *statuses]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end:
             if start > end:

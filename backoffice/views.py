@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from backoffice import charts, exports, forms, metrics
-from clicknback.money import euro
+from clicknback.money import ZERO, euro
 
 logger = logging.getLogger("backoffice")
 
@@ -82,7 +82,7 @@ def dashboard(request):
             {"day": day, "credited": euro(credited), "paid": euro(paid)}
             for day, credited, paid in reversed(list(zip(daily.days, daily.credited, daily.paid_out, strict=True)))
         ],
-        "chart_totals": {"credited": euro(sum(daily.credited)), "paid": euro(sum(daily.paid_out))},
+        "chart_totals": {"credited": euro(sum(daily.credited, ZERO)), "paid": euro(sum(daily.paid_out, ZERO))},
         "links": {
             "pending_purchases": _admin_url("purchases_purchase_changelist", "?status__exact=pending"),
             "requested_payouts": _admin_url("payouts_payout_changelist", "?status__exact=requested"),

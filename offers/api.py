@@ -33,7 +33,8 @@ class OfferListCreateApi(ListAPIView):
         return [IsAuthenticated()]
 
     def get_queryset(self):
-        queryset = selectors.offer_list(visible_only=not self.request.user.is_admin)
+        user = self.request.user
+        queryset = selectors.offer_list(visible_only=not (user.is_authenticated and user.is_admin))
         return filter_query(OfferFilter, self.request, queryset).qs
 
     @extend_schema(

@@ -3,6 +3,8 @@
 The full destination is never displayed: only ``destination_masked``.
 """
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -10,6 +12,7 @@ from django.template.response import TemplateResponse
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
+from clicknback.sql import concrete_field
 from payouts.models import IdempotencyKey, Payout, PayoutStatus
 from payouts.services import payout_process
 
@@ -19,9 +22,10 @@ class PayoutActionForm(forms.Form):
 
     def __init__(self, *args, label: str, max_length: int = 255, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["value"].label = label
-        self.fields["value"].max_length = max_length
-        self.fields["value"].widget.attrs.update({"maxlength": str(max_length), "size": "60"})
+        value = cast(forms.CharField, self.fields["value"])
+        value.label = label
+        value.max_length = max_length
+        value.widget.attrs.update({"maxlength": str(max_length), "size": "60"})
 
 
 @admin.register(Payout)
@@ -93,7 +97,7 @@ class PayoutAdmin(admin.ModelAdmin):
             self.message_user(request, f"Refused — {message}", messages.ERROR)
 
     def _process_with_form(self, request, queryset, *, action: str, status: str, label: str, field: str, title: str):
-        max_length = Payout._meta.get_field(field).max_length
+        max_length = concrete_field(Payout, field).max_length or 255
         if request.POST.get("apply"):
             form = PayoutActionForm(request.POST, label=label, max_length=max_length)
             if form.is_valid():

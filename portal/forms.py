@@ -1,13 +1,16 @@
 """Wallet page forms. They check shape only; business rules live in the services."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import QueryDict
 
 from clicknback.money import parse_amount
 from payouts.models import PayoutMethod
 
 
-class DescribedErrorsMixin:
+class DescribedErrorsMixin(forms.BaseForm):
     """Points each invalid input at its error text (``aria-describedby``), so screen
     readers announce the message with the field; Django already sets ``aria-invalid``."""
 
@@ -91,7 +94,7 @@ class WithdrawalForm(DescribedErrorsMixin, forms.Form):
 
     def renew_key(self, key: str) -> None:
         """Give a bound form a fresh one-time key (after its old one was used up)."""
-        self.data = self.data.copy()
+        self.data = cast(QueryDict, self.data).copy()  # a bound form's data is the request's POST
         self.data["form_key"] = key
 
     def payout_details(self) -> dict[str, str]:

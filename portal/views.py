@@ -133,7 +133,8 @@ class WalletLoginView(auth_views.LoginView):
         # The same per-IP counter as POST /api/v1/auth/login: one budget of guesses,
         # whichever door they come through.
         throttle = LoginRateThrottle()
-        if not throttle.allow_request(request, self):
+        # A DRF throttle on a Django view: it counts per client IP and never reads the view.
+        if not throttle.allow_request(request, self):  # type: ignore[arg-type]
             wait = math.ceil(throttle.wait() or 60)
             form = self.get_form_class()(request, initial={"username": request.POST.get("username", "")})
             context = self.get_context_data(form=form, throttled_for=wait)

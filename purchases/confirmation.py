@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from time import monotonic
 
@@ -112,7 +113,9 @@ class ChunkResult:
 
 
 def _verify_seconds(purchases: list[Purchase], now: dt.datetime) -> float:
-    lease_left = (min(purchase.claimed_until for purchase in purchases) - now).total_seconds()
+    # Every purchase here holds a live claim (``claimed_until`` set and in the future).
+    leases = [purchase.claimed_until for purchase in purchases if purchase.claimed_until is not None]
+    lease_left = (min(leases) - now).total_seconds()
     return min(
         lease_left - settings.PURCHASE_CLAIM_SECONDS * LEASE_MARGIN_SHARE,
         settings.CELERY_TASK_SOFT_TIME_LIMIT * TIME_LIMIT_SHARE,
@@ -143,7 +146,7 @@ def _ask_bank(purchases: list[Purchase], now: dt.datetime, result: ChunkResult) 
 
 
 def _verify_chunk(
-    *, purchase_ids: list[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None
+    *, purchase_ids: Sequence[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None
 ) -> ChunkResult:
     now = now or timezone.now()
     token = uuid.UUID(str(claim_token))
@@ -216,7 +219,7 @@ def _decide(
 
 
 def purchase_verify_chunk(
-    *, purchase_ids: list[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None = None
+    *, purchase_ids: Sequence[uuid.UUID | str], claim_token: uuid.UUID | str, now: dt.datetime | None = None
 ) -> dict[str, int]:
     """One verification attempt for each purchase of a claimed chunk; safe to run twice.
 

@@ -122,7 +122,14 @@ def cashback_earned_in_month(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment:
     """Cashback this user earned from this offer in the UTC month of ``moment``:
     pending and available count, reversed does not (so a reversal frees room)."""
     start, end = month_bounds(moment)
-    params = [user_id, offer_id, start, end, CashbackStatus.PENDING.value, CashbackStatus.AVAILABLE.value]
+    params: list[uuid.UUID | dt.datetime | str] = [
+        user_id,
+        offer_id,
+        start,
+        end,
+        CashbackStatus.PENDING.value,
+        CashbackStatus.AVAILABLE.value,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_earned_sql(), params)
         (total,) = cursor.fetchone()
@@ -164,7 +171,7 @@ def auto_confirm_scopes() -> AutoConfirmScopes:
     users: dict[uuid.UUID, bool] = {}
     merchants: dict[uuid.UUID, bool] = {}
     for scope_type, scope_id, enabled in rows:
-        if scope_type == ScopeType.GLOBAL:
+        if scope_id is None:  # the global flag: a CHECK constraint ties a null scope_id to it
             global_enabled = enabled
         elif scope_type == ScopeType.USER:
             users[scope_id] = enabled

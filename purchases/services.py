@@ -376,7 +376,7 @@ def purchases_decide(
                 result.errors[purchase.pk] = exc
                 result.outcomes[purchase.pk] = Decision.FAILED
         changed = timezone.now()
-        fields = {**_CLEARED_CLAIM, "updated_at": changed}
+        fields: dict[str, object] = {**_CLEARED_CLAIM, "updated_at": changed}
         if count_attempt:
             fields["verification_attempts"] = F("verification_attempts") + 1
         if confirmed:

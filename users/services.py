@@ -220,7 +220,8 @@ def auth_refresh(*, refresh_token: str) -> TokenPair:
     every token issued from it is revoked (committed) and TOKEN_REVOKED is raised.
     """
     try:
-        token = RotatingRefreshToken(refresh_token)
+        # simplejwt annotates the encoded token as Token; it takes the encoded string.
+        token = RotatingRefreshToken(refresh_token)  # type: ignore[arg-type]
     except (TokenError, TypeError, ValueError, UnicodeError):
         raise InvalidRefreshToken() from None
     jti = token.get(api_settings.JTI_CLAIM)

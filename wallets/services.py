@@ -30,7 +30,7 @@ from clicknback.request_context import get_request_id
 from clicknback.rows import RowReader, RowWriter, Write, send_together
 from wallets.models import Bucket, LedgerEntry, Wallet
 
-BALANCE_FIELDS = {
+BALANCE_FIELDS: dict[str, str] = {
     Bucket.PENDING: "pending_balance",
     Bucket.AVAILABLE: "available_balance",
     Bucket.PAID: "paid_balance",
@@ -62,6 +62,7 @@ def wallet_lock(*, user_id: uuid.UUID) -> Wallet:
     if wallet is None:
         Wallet.objects.bulk_create([Wallet(user_id=user_id)], ignore_conflicts=True)
         wallet = _lock_wallet_of_user.get(user_id)
+    assert wallet is not None  # it existed, or the insert above has just made it
     return wallet
 
 
@@ -201,7 +202,7 @@ class WalletBatch:
         """
         amount = quantize(amount)
         settled = min(wallet.owed_balance, amount)
-        movements = [(Bucket.OWED, -settled), (Bucket.AVAILABLE, amount - settled)]
+        movements: list[tuple[str, Decimal]] = [(Bucket.OWED, -settled), (Bucket.AVAILABLE, amount - settled)]
         if taken_from is not None:
             movements.insert(0, (taken_from, -amount))
         self.post(
