@@ -1,35 +1,14 @@
-import threading
-
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from clicknback.audit.models import AuditLog
 from clicknback.audit.services import Actor
-from clicknback.errors import DomainError
 from merchants.tests.factories import MerchantFactory
 from offers.models import Offer, OfferStatus
 from offers.services import offer_set_status
 from offers.tests.factories import OfferFactory
+from tests.support.race import outcome, run_together
 from users.tests.factories import AdminFactory
-
-
-def _run_together(n, target):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +29,7 @@ def test_two_concurrent_activations_of_two_offers_of_one_merchant_let_exactly_on
         return response.status_code, response.json().get("error", {}).get("code")
 
     # when
-    results = _run_together(2, activate)
+    results = run_together(2, activate)
     # then
     assert sorted(results, key=lambda r: r[0]) == [(200, None), (409, "ACTIVE_OFFER_ALREADY_EXISTS")]
     assert Offer.objects.filter(merchant=merchant, status=OfferStatus.ACTIVE).count() == 1
@@ -65,16 +44,12 @@ def test_many_concurrent_activations_through_the_service_leave_one_active_offer(
     offers = [OfferFactory(merchant=merchant, status=OfferStatus.INACTIVE) for _ in range(6)]
 
     def activate(index):
-        try:
-            offer_set_status(offer_id=offers[index].pk, status=OfferStatus.ACTIVE, actor=Actor.admin(admin))
-            return "ok"
-        except DomainError as exc:
-            return exc.code
+        return offer_set_status(offer_id=offers[index].pk, status=OfferStatus.ACTIVE, actor=Actor.admin(admin))
 
     # when
-    results = _run_together(6, activate)
+    results = run_together(6, activate)
     # then
-    assert sorted(results) == ["ACTIVE_OFFER_ALREADY_EXISTS"] * 5 + ["ok"]
+    assert sorted(map(outcome, results)) == ["ACTIVE_OFFER_ALREADY_EXISTS"] * 5 + ["ok"]
     assert Offer.objects.filter(merchant=merchant, status=OfferStatus.ACTIVE).count() == 1
 
 

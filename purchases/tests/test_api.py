@@ -14,8 +14,8 @@ from merchants.tests.factories import MerchantFactory
 from offers.tests.factories import OfferFactory
 from purchases.models import CashbackTransaction, Purchase, PurchaseStatus
 from purchases.services import purchase_reject, purchase_reverse
-from purchases.tests.concurrency import run_together
 from purchases.tests.factories import confirmed, ingest
+from tests.support.race import run_together
 from wallets.models import LedgerEntry, Wallet
 
 pytestmark = pytest.mark.django_db

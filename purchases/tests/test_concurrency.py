@@ -12,8 +12,8 @@ from offers.tests.factories import OfferFactory
 from purchases.errors import DuplicatePurchase, PurchaseAlreadyReversed, PurchaseNotPending
 from purchases.models import CashbackTransaction, Purchase, PurchaseStatus
 from purchases.services import purchase_confirm, purchase_ingest, purchase_reject, purchase_reverse
-from purchases.tests.concurrency import run_together
 from purchases.tests.factories import confirmed, ingest
+from tests.support.race import run_together
 from users.tests.factories import AdminFactory, UserFactory
 from wallets.models import LedgerEntry, Wallet
 from wallets.reconcile import wallet_reconcile
@@ -104,7 +104,7 @@ def test_confirm_racing_reject_exactly_one_wins():
             lambda pk=purchase.pk: purchase_reject(purchase_id=pk, reason="no match", actor=SYSTEM),
         ]
         # when
-        results = run_together(2, lambda index, work=work: work[index]())
+        results = run_together(work)
         # then
         winners = [result for result in results if isinstance(result, Purchase)]
         losers = [result for result in results if isinstance(result, PurchaseNotPending)]
@@ -124,7 +124,7 @@ def test_confirm_racing_reverse_leaves_the_purchase_reversed_and_balances_consis
             lambda pk=purchase.pk: purchase_reverse(purchase_id=pk, actor=Actor.admin(admin)),
         ]
         # when
-        confirm_result, reverse_result = run_together(2, lambda index, work=work: work[index]())
+        confirm_result, reverse_result = run_together(work)
         # then: reverse always wins; confirm either came first (and was reversed) or lost
         assert isinstance(reverse_result, Purchase), reverse_result
         assert isinstance(confirm_result, (Purchase, PurchaseNotPending)), confirm_result

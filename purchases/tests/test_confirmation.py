@@ -15,8 +15,8 @@ from offers.tests.factories import OfferFactory
 from purchases.confirmation import Outcome, purchase_claim_due, purchase_verify
 from purchases.models import CashbackStatus, Purchase, PurchaseStatus
 from purchases.selectors import AUTO_CONFIRM_FLAG, JOB_FLAG, auto_confirm_scopes
-from purchases.tests.concurrency import run_together
 from purchases.tests.factories import ingest
+from tests.support.race import run_together
 from users.tests.factories import UserFactory
 from wallets.models import Wallet
 from wallets.reconcile import wallet_reconcile

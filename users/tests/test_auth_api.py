@@ -1,13 +1,12 @@
 import datetime as dt
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from tests.support.race import run_together
 from users.models import RefreshTokenRecord
 from users.tests.factories import PASSWORD, UserFactory
 from users.tokens import RotatingRefreshToken
@@ -379,24 +378,13 @@ def test_two_concurrent_refreshes_of_one_token_let_exactly_one_succeed():
     # given
     user = UserFactory()
     token = login(APIClient(), user.email).json()["refresh_token"]
-    barrier = threading.Barrier(2)
-    results = []
 
-    def worker():
-        try:
-            client = APIClient()
-            barrier.wait()
-            response = refresh(client, token)
-            results.append((response.status_code, response.json().get("error", {}).get("code")))
-        finally:
-            connection.close()
+    def refresh_once(_):
+        response = refresh(APIClient(), token)
+        return response.status_code, response.json().get("error", {}).get("code")
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(2, refresh_once)
     # then
     assert sorted(results) == [(200, None), (401, "TOKEN_REVOKED")]
     assert RefreshTokenRecord.objects.filter(parent_id=RotatingRefreshToken(token)["jti"]).count() == 1

@@ -1,12 +1,12 @@
-import threading
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from clicknback.audit.services import SYSTEM
 from clicknback.flags.models import FeatureFlag, ScopeType
 from clicknback.flags.services import flag_evaluate, flag_set
+from tests.support.race import run_together
 
 
 @pytest.mark.django_db
@@ -40,24 +40,11 @@ def test_flag_set_with_description_none_keeps_it_and_empty_string_clears_it():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_puts_of_one_new_flag_create_a_single_row():
     # given
-    barrier = threading.Barrier(4)
-    errors = []
+    def put(index):
+        return flag_set(key="racy_flag", enabled=index % 2 == 0, actor=SYSTEM)
 
-    def worker(enabled):
-        try:
-            barrier.wait()
-            flag_set(key="racy_flag", enabled=enabled, actor=SYSTEM)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i % 2 == 0,)) for i in range(4)]
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(4, put)
     # then
-    assert errors == []
+    assert [result for result in results if isinstance(result, BaseException)] == []
     assert FeatureFlag.objects.filter(key="racy_flag").count() == 1
