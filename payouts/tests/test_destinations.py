@@ -2,19 +2,18 @@ import pytest
 
 from clicknback.errors import ValidationFailed
 from payouts.destinations import IBAN_SHAPE_REASON, destination_parse, iban_normalise, iban_problem, mask
-
-
-@pytest.mark.parametrize(
-    "iban",
-    [
-        "DE89370400440532013000",
-        "GB82WEST12345698765432",
-        "FR1420041010050500013M02606",
-        "NL91ABNA0417164300",
-        "BE68539007547034",
-        "NO9386011117947",
-    ],
+from tests.support.ibans import (
+    IBAN_BAD_CHECKSUM,
+    IBAN_GB,
+    IBAN_TOO_SHORT,
+    IBANS_MALFORMED,
+    VALID_IBAN,
+    VALID_IBAN_TYPED,
+    VALID_IBANS,
 )
+
+
+@pytest.mark.parametrize("iban", VALID_IBANS)
 def test_well_known_ibans_pass_the_mod97_check(iban):
     # when / then
     assert iban_problem(iban) is None
@@ -24,39 +23,39 @@ def test_iban_is_normalised_by_removing_spaces_and_upper_casing():
     # when
     normalised = iban_normalise(" gb82 west 1234 5698 7654 32 ")
     # then
-    assert normalised == "GB82WEST12345698765432"
+    assert normalised == IBAN_GB
 
 
 def test_a_changed_digit_breaks_the_checksum():
     # given
-    iban = "DE89370400440532013001"
+    iban = IBAN_BAD_CHECKSUM
     # when / then
     assert "mod-97" in iban_problem(iban)
 
 
 def test_a_wrong_length_for_the_country_is_refused():
     # when
-    problem = iban_problem("DE8937040044053201300")
+    problem = iban_problem(IBAN_TOO_SHORT)
     # then
     assert "DE has 22 characters" in problem
 
 
-@pytest.mark.parametrize("iban", ["", "1234", "DEXX370400440532013000", "DE89-3704-0044", "DE89370400440532013000ÄÄ"])
+@pytest.mark.parametrize("iban", IBANS_MALFORMED)
 def test_malformed_ibans_are_refused(iban):
     assert iban_problem(iban) is not None
 
 
 def test_mask_keeps_only_the_last_four_characters():
-    assert mask("GB82WEST12345698765432") == "****5432"
+    assert mask(IBAN_GB) == "****5432"
 
 
 def test_bank_destination_is_normalised_and_masked():
     # when
     destination = destination_parse(
-        method="bank_transfer", details={"iban": "de89 3704 0044 0532 0130 00", "account_holder": " Alice "}
+        method="bank_transfer", details={"iban": VALID_IBAN_TYPED, "account_holder": " Alice "}
     )
     # then
-    assert destination.data == {"iban": "DE89370400440532013000", "account_holder": "Alice"}
+    assert destination.data == {"iban": VALID_IBAN, "account_holder": "Alice"}
     assert destination.masked == "****3000"
 
 
@@ -72,10 +71,10 @@ def test_card_destination_keeps_the_token_and_masks_it():
     ("method", "details", "field"),
     [
         ("bank_transfer", {"account_holder": "A"}, "details.iban"),
-        ("bank_transfer", {"iban": "DE89370400440532013000"}, "details.account_holder"),
-        ("bank_transfer", {"iban": "DE89370400440532013001", "account_holder": "A"}, "details.iban"),
+        ("bank_transfer", {"iban": VALID_IBAN}, "details.account_holder"),
+        ("bank_transfer", {"iban": IBAN_BAD_CHECKSUM, "account_holder": "A"}, "details.iban"),
         ("bank_transfer", {"iban": 12, "account_holder": "A"}, "details.iban"),
-        ("bank_transfer", {"iban": "DE89370400440532013000", "account_holder": "x" * 256}, "details.account_holder"),
+        ("bank_transfer", {"iban": VALID_IBAN, "account_holder": "x" * 256}, "details.account_holder"),
         ("card", {}, "details.card_token"),
         ("card", {"card_token": "ab"}, "details.card_token"),
         ("card", {"card_token": "tok with spaces"}, "details.card_token"),

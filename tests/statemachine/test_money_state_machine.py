@@ -50,6 +50,7 @@ from hypothesis.stateful import (
 
 from clicknback.money import ZERO, quantize
 from tests.conftest import record
+from tests.support.ibans import VALID_IBAN
 
 EXAMPLES = int(os.environ.get("SM_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SM_STEPS", "35"))
@@ -58,7 +59,6 @@ CLAIM_SECONDS = 120
 INTERVAL_SECONDS = 60
 PAYOUT_MIN = Decimal("5.00")
 PAYOUT_LIMIT = Decimal("60.00")
-IBAN = "DE89370400440532013000"
 
 # Hypothesis favours small, simple decimals; typical basket sizes (and the contract's
 # rounding examples) are mixed in so cashback often reaches the payout minimum.
@@ -448,7 +448,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
         _count("payout_request")
         method, details = ("card", {"card_token": "tok_4242"}) if card else (
-            "bank_transfer", {"iban": IBAN, "account_holder": "A. Holder"})  # fmt: skip
+            "bank_transfer", {"iban": VALID_IBAN, "account_holder": "A. Holder"})  # fmt: skip
         call = lambda: payout_request(user=self.users[user], amount=amount, method=method, details=details)  # noqa: E731
         used = sum((p.amount for p in self.model_payouts.values() if p.user == user and p.status != "failed"), ZERO)
         remaining = max(PAYOUT_LIMIT - used, ZERO)
