@@ -9,8 +9,6 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-VALID_IBAN = "DE89370400440532013000"
-
 
 @dataclass
 class World:
@@ -35,11 +33,10 @@ class World:
 
 
 def build_world(tag: str | None = None) -> World:
-    from clicknback.audit.services import Actor
     from offers.models import OfferStatus
     from offers.tests.factories import OfferFactory
-    from payouts.services import payout_process, payout_request
-    from purchases.services import purchase_confirm, purchase_ingest, purchase_reject, purchase_reverse
+    from payouts.tests.factories import CARD_DETAILS, process_payout, request_payout
+    from purchases.tests.factories import purchase
     from users.tests.factories import AdminFactory, UserFactory
 
     tag = tag or uuid.uuid4().hex[:8]
@@ -48,28 +45,18 @@ def build_world(tag: str | None = None) -> World:
     admin = AdminFactory(email=f"admin-{tag}@example.com")
     offer = OfferFactory(monthly_cap=Decimal("500.00"), cashback_value=Decimal("10.00"))
     inactive_offer = OfferFactory(status=OfferStatus.INACTIVE)
-    as_admin = Actor.admin(admin)
 
-    def ingest(name: str, amount: str):
-        return purchase_ingest(
-            caller=alice,
-            external_id=f"world-{tag}-{name}",
-            user_id=alice.pk,
-            merchant_id=offer.merchant_id,
-            amount=Decimal(amount),
-            currency="EUR",
-        )
+    def bought(name: str, amount: str, status: str = "pending"):
+        external_id = f"world-{tag}-{name}"
+        return purchase(alice, status=status, admin=admin, offer=offer, amount=Decimal(amount), external_id=external_id)
 
     world = World(alice=alice, mallory=mallory, admin=admin, merchant=offer.merchant, offer=offer,
                   inactive_offer=inactive_offer)  # fmt: skip
-    world.purchases["pending"] = ingest("pending", "40.00")
-    world.purchases["confirmed"] = purchase_confirm(purchase_id=ingest("confirmed", "900.00").pk, actor=as_admin)
-    world.purchases["rejected"] = purchase_reject(purchase_id=ingest("rejected", "30.00").pk, reason="test",
-                                                  actor=as_admin)  # fmt: skip
-    world.purchases["reversed"] = purchase_reverse(purchase_id=ingest("reversed", "20.00").pk, actor=as_admin)
-    details = {"iban": VALID_IBAN, "account_holder": "Alice Example"}
-    world.payouts["requested"] = payout_request(user=alice, amount=Decimal("10.00"), method="bank_transfer",
-                                                details=details)  # fmt: skip
-    done = payout_request(user=alice, amount=Decimal("12.00"), method="card", details={"card_token": "tok_4242"})
-    world.payouts["completed"] = payout_process(payout_id=done.pk, status="completed", actor=as_admin)
+    world.purchases["pending"] = bought("pending", "40.00")
+    world.purchases["confirmed"] = bought("confirmed", "900.00", "confirmed")
+    world.purchases["rejected"] = bought("rejected", "30.00", "rejected")
+    world.purchases["reversed"] = bought("reversed", "20.00", "reversed")
+    world.payouts["requested"] = request_payout(alice, amount=Decimal("10.00"))
+    done = request_payout(alice, amount=Decimal("12.00"), method="card", details=CARD_DETAILS)
+    world.payouts["completed"] = process_payout(done, status="completed", admin=admin, reference="")
     return world

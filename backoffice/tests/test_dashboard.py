@@ -10,8 +10,10 @@ from backoffice import metrics
 from backoffice.views import duration
 from clicknback.audit.services import SYSTEM
 from payouts.models import Payout
-from portal.tests import builders
+from payouts.tests.factories import process_payout, request_payout
 from purchases.models import CashbackTransaction, Purchase
+from purchases.tests.factories import purchase
+from tests.support.funding import fund_wallet
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def test_dashboard_counts_todays_ingested_confirmed_and_rejected_purchases(staff
     # given
     user = UserFactory()
     for status in ("pending", "pending", "confirmed", "rejected"):
-        builders.purchase(user=user, amount=Decimal("20.00"), status=status)
+        purchase(user, amount=Decimal("20.00"), status=status)
 
     # when
     html = staff_client.get(DASHBOARD).content.decode()
@@ -44,7 +46,7 @@ def test_dashboard_counts_todays_ingested_confirmed_and_rejected_purchases(staff
 def test_todays_counts_leave_out_yesterdays_events():
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("20.00"), status="confirmed")
+    purchase(user, amount=Decimal("20.00"), status="confirmed")
 
     # when
     tomorrow = metrics.today_purchases(today=metrics.utc_today() + dt.timedelta(days=1))
@@ -56,8 +58,8 @@ def test_todays_counts_leave_out_yesterdays_events():
 def test_backlog_reports_the_oldest_pending_purchase_age(staff_client):
     # given
     user = UserFactory()
-    old = builders.purchase(user=user, amount=Decimal("20.00"))
-    builders.purchase(user=user, amount=Decimal("20.00"))
+    old = purchase(user, amount=Decimal("20.00"))
+    purchase(user, amount=Decimal("20.00"))
     Purchase.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=5, minutes=7))
 
     # when
@@ -69,7 +71,7 @@ def test_backlog_reports_the_oldest_pending_purchase_age(staff_client):
 
 def test_a_fresh_backlog_is_not_flagged_as_a_warning(staff_client):
     # given
-    builders.purchase(user=UserFactory(), amount=Decimal("20.00"))
+    purchase(UserFactory(), amount=Decimal("20.00"))
 
     # when
     html = staff_client.get(DASHBOARD).content.decode()
@@ -81,11 +83,11 @@ def test_a_fresh_backlog_is_not_flagged_as_a_warning(staff_client):
 def test_payouts_waiting_counts_requested_and_processing_with_amounts(staff_client):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("50.00"))
-    builders.payout(user=user, amount=Decimal("10.00"))
-    builders.payout(user=user, amount=Decimal("12.50"))
-    builders.process(payout=builders.payout(user=user, amount=Decimal("11.00")), status="processing")
-    builders.process(payout=builders.payout(user=user, amount=Decimal("10.00")), status="completed")
+    fund_wallet(user, available=Decimal("50.00"))
+    request_payout(user, amount=Decimal("10.00"))
+    request_payout(user, amount=Decimal("12.50"))
+    process_payout(request_payout(user, amount=Decimal("11.00")), status="processing")
+    process_payout(request_payout(user, amount=Decimal("10.00")), status="completed")
 
     # when
     html = staff_client.get(DASHBOARD).content.decode()
@@ -101,11 +103,11 @@ def test_payouts_waiting_counts_requested_and_processing_with_amounts(staff_clie
 def test_daily_series_sums_credited_cashback_and_completed_payouts_per_day():
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    builders.purchase(user=user, amount=Decimal("10.50"))  # 0.52 pending
-    builders.purchase(user=user, amount=Decimal("100.00"), status="reversed")  # left out
-    done = builders.process(payout=builders.payout(user=user, amount=Decimal("10.00")), status="completed")
-    builders.payout(user=user, amount=Decimal("11.00"))  # requested: not paid yet
+    fund_wallet(user, available=Decimal("30.00"))
+    purchase(user, amount=Decimal("10.50"))  # 0.52 pending
+    purchase(user, amount=Decimal("100.00"), status="reversed")  # left out
+    done = process_payout(request_payout(user, amount=Decimal("10.00")), status="completed")
+    request_payout(user, amount=Decimal("11.00"))  # requested: not paid yet
     old = CashbackTransaction.objects.order_by("created_at").first()
     CashbackTransaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=3))
     Payout.objects.filter(pk=done.pk).update(processed_at=timezone.now() - dt.timedelta(days=1))
@@ -127,8 +129,8 @@ def test_daily_series_sums_credited_cashback_and_completed_payouts_per_day():
 def test_dashboard_renders_the_chart_as_inline_svg_with_data(staff_client):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    builders.process(payout=builders.payout(user=user, amount=Decimal("10.00")), status="completed")
+    fund_wallet(user, available=Decimal("30.00"))
+    process_payout(request_payout(user, amount=Decimal("10.00")), status="completed")
 
     # when
     html = staff_client.get(DASHBOARD).content.decode()
@@ -146,10 +148,10 @@ def test_dashboard_runs_a_fixed_number_of_queries(staff_client, django_assert_ma
     # given
     for _ in range(5):
         user = UserFactory()
-        builders.available_cashback(user=user, cashback=Decimal("20.00"))
-        builders.purchase(user=user, amount=Decimal("20.00"))
-        builders.payout(user=user, amount=Decimal("10.00"))
-    builders.purchase(user=UserFactory(), amount=Decimal("20.00"), status="rejected")
+        fund_wallet(user, available=Decimal("20.00"))
+        purchase(user, amount=Decimal("20.00"))
+        request_payout(user, amount=Decimal("10.00"))
+    purchase(UserFactory(), amount=Decimal("20.00"), status="rejected")
 
     # when / then: session, user, and five aggregates
     with django_assert_max_num_queries(7):
@@ -185,7 +187,7 @@ def test_dashboard_uses_the_system_actor_events_too(staff_client):
     # given: the confirmation job confirms as the system
     from purchases.services import purchase_confirm
 
-    bought = builders.purchase(user=UserFactory(), amount=Decimal("20.00"))
+    bought = purchase(UserFactory(), amount=Decimal("20.00"))
     purchase_confirm(purchase_id=bought.pk, actor=SYSTEM)
 
     # when

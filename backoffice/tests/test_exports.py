@@ -12,8 +12,11 @@ from django.utils import timezone
 
 from backoffice import exports
 from payouts.models import Payout
-from portal.tests import builders
+from payouts.tests.factories import process_payout, request_payout
 from purchases.models import Purchase
+from purchases.tests.factories import purchase
+from tests.support.funding import fund_wallet
+from tests.support.ibans import VALID_IBAN
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +49,8 @@ def test_export_page_shows_a_date_range_form(staff_client):
 def test_purchases_export_streams_a_csv_of_the_range(staff_client):
     # given
     user = UserFactory(email="buyer@example.com")
-    kept = builders.purchase(user=user, amount=Decimal("49.50"), merchant_name="Shoply", status="confirmed")
-    old = builders.purchase(user=user, amount=Decimal("20.00"))
+    kept = purchase(user, amount=Decimal("49.50"), merchant_name="Shoply", status="confirmed")
+    old = purchase(user, amount=Decimal("20.00"))
     Purchase.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=10))
     day = today()
 
@@ -77,10 +80,10 @@ def test_purchases_export_streams_a_csv_of_the_range(staff_client):
 def test_date_bounds_are_inclusive_utc_days(staff_client):
     # given
     user = UserFactory()
-    edge = builders.purchase(user=user, amount=Decimal("20.00"))
+    edge = purchase(user, amount=Decimal("20.00"))
     start_of_day = dt.datetime.combine(today() - dt.timedelta(days=2), dt.time.min, tzinfo=dt.UTC)
     Purchase.objects.filter(pk=edge.pk).update(created_at=start_of_day)
-    before = builders.purchase(user=user, amount=Decimal("20.00"))
+    before = purchase(user, amount=Decimal("20.00"))
     Purchase.objects.filter(pk=before.pk).update(created_at=start_of_day - dt.timedelta(microseconds=1))
     day = today() - dt.timedelta(days=2)
 
@@ -94,8 +97,8 @@ def test_date_bounds_are_inclusive_utc_days(staff_client):
 def test_purchases_export_can_be_limited_to_a_status(staff_client):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("20.00"))
-    rejected = builders.purchase(user=user, amount=Decimal("20.00"), status="rejected")
+    purchase(user, amount=Decimal("20.00"))
+    rejected = purchase(user, amount=Decimal("20.00"), status="rejected")
 
     # when
     rows = read_csv(staff_client.get(PURCHASES, {"date_from": today(), "date_to": today(), "status": "rejected"}))
@@ -108,8 +111,8 @@ def test_purchases_export_can_be_limited_to_a_status(staff_client):
 def test_payouts_export_has_masked_destinations_only(staff_client):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    payout = builders.payout(user=user, amount=Decimal("10.00"))
+    fund_wallet(user, available=Decimal("30.00"))
+    payout = request_payout(user, amount=Decimal("10.00"))
 
     # when
     response = staff_client.get(PAYOUTS, {"date_from": today(), "date_to": today()})
@@ -119,7 +122,7 @@ def test_payouts_export_has_masked_destinations_only(staff_client):
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [row["id"] for row in rows] == [str(payout.pk)]
     assert rows[0]["destination"] == "****3000"
-    assert builders.VALID_IBAN not in body
+    assert VALID_IBAN not in body
     assert "0532013000" not in body
     assert "Alice Example" not in body
 
@@ -127,8 +130,8 @@ def test_payouts_export_has_masked_destinations_only(staff_client):
 def test_payouts_export_includes_processing_outcomes(staff_client):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    builders.process(payout=builders.payout(user=user, amount=Decimal("10.00")), status="completed", reference="SEPA-9")
+    fund_wallet(user, available=Decimal("30.00"))
+    process_payout(request_payout(user, amount=Decimal("10.00")), status="completed", reference="SEPA-9")
 
     # when
     rows = read_csv(staff_client.get(PAYOUTS, {"date_from": today(), "date_to": today(), "status": "completed"}))
@@ -143,7 +146,7 @@ def test_rows_are_read_while_streaming_not_before(staff_client):
     # given
     user = UserFactory()
     for _ in range(3):
-        builders.purchase(user=user, amount=Decimal("20.00"))
+        purchase(user, amount=Decimal("20.00"))
 
     # when
     response = staff_client.get(PURCHASES, {"date_from": today(), "date_to": today()})
@@ -197,8 +200,8 @@ def test_bad_ranges_re_show_the_form_with_errors(staff_client, query):
 def test_spreadsheet_formulas_in_text_are_neutralised(staff_client):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    payout = builders.payout(user=user, amount=Decimal("10.00"))
+    fund_wallet(user, available=Decimal("30.00"))
+    payout = request_payout(user, amount=Decimal("10.00"))
     Payout.objects.filter(pk=payout.pk).update(failure_reason='=HYPERLINK("http://x")')
 
     # when

@@ -1,5 +1,7 @@
 """Every back-office changelist survives the searches and filters an operator types."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 
@@ -21,13 +23,13 @@ def test_changelist_search_never_errors(client, admin_user, model_admin):
 
 @pytest.mark.django_db
 def test_wallet_changelist_filters_wallets_that_owe(client, admin_user):
+    from tests.support.funding import fund_wallet
     from users.tests.factories import UserFactory
-    from wallets.models import Wallet
 
     # given
     client.force_login(admin_user)
-    owing = Wallet.objects.create(user=UserFactory(), owed_balance="4.00")
-    Wallet.objects.create(user=UserFactory())
+    owing = fund_wallet(UserFactory(), owed=Decimal("4.00"))
+    fund_wallet(UserFactory())
     # when
     response = client.get("/admin/wallets/wallet/", {"owed": "yes"})
     # then

@@ -1,20 +1,18 @@
-"""Payout test data. ``PayoutFactory`` writes rows only (for list/read tests); money
-tests go through ``fund_wallet`` + the services so wallets always match their ledgers."""
+"""Payout test data. ``PayoutFactory`` writes rows only (for list and read tests); money
+tests request and process payouts through the services (``request_payout``,
+``process_payout``) on wallets funded with ``tests.support.funding.fund_wallet``, so
+wallets always match their ledgers."""
 
-import uuid
 from decimal import Decimal
 
 import factory
-from django.db import transaction
 
-from clicknback.audit.services import SYSTEM
+from clicknback.audit.services import SYSTEM, Actor
 from payouts.models import Payout, PayoutMethod, PayoutStatus
+from payouts.services import payout_process, payout_request
+from tests.support.ibans import BANK_DETAILS, VALID_IBAN
 from users.tests.factories import UserFactory
-from wallets.models import Bucket
-from wallets.services import wallet_lock, wallet_post
 
-VALID_IBAN = "DE89370400440532013000"
-BANK_DETAILS = {"iban": "de89 3704 0044 0532 0130 00", "account_holder": "Alice Example"}
 CARD_DETAILS = {"card_token": "tok_visa_4242"}
 
 
@@ -28,18 +26,21 @@ class PayoutFactory(factory.django.DjangoModelFactory):
     method = PayoutMethod.BANK_TRANSFER
     status = PayoutStatus.REQUESTED
     destination = factory.LazyFunction(lambda: {"iban": VALID_IBAN, "account_holder": "Alice Example"})
-    destination_masked = "****3000"
+    destination_masked = "****" + VALID_IBAN[-4:]
 
 
-def fund_wallet(user, *, available: Decimal = Decimal("0.00"), pending: Decimal = Decimal("0.00")):
-    """Credit buckets through the ledger (source ``test``), as cashback would."""
-    with transaction.atomic():
-        wallet = wallet_lock(user_id=user.pk)
-        return wallet_post(
-            wallet=wallet,
-            movements=[(Bucket.AVAILABLE, available), (Bucket.PENDING, pending)],
-            reason="test_funding",
-            source_type="test",
-            source_id=uuid.uuid4(),
-            actor=SYSTEM,
-        )
+def request_payout(user, *, amount: Decimal, method: str = PayoutMethod.BANK_TRANSFER, details=None) -> Payout:
+    """A requested payout through ``payout_request``, to ``BANK_DETAILS`` unless told."""
+    return payout_request(user=user, amount=amount, method=method, details=details or dict(BANK_DETAILS))
+
+
+def process_payout(payout: Payout, *, status: str, admin=None, reference: str = "BANK-REF-1") -> Payout:
+    """``payout`` moved to ``status`` through ``payout_process``, by ``admin`` or the system;
+    a completed one gets ``reference``, a failed one a failure reason."""
+    return payout_process(
+        payout_id=payout.pk,
+        status=status,
+        actor=Actor.admin(admin) if admin else SYSTEM,
+        external_reference=reference if status == PayoutStatus.COMPLETED else "",
+        failure_reason="Bank refused the transfer." if status == PayoutStatus.FAILED else "",
+    )

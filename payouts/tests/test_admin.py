@@ -6,7 +6,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from clicknback.audit.models import AuditLog
 from payouts.models import IdempotencyKey, Payout
 from payouts.services import payout_request
-from payouts.tests.factories import BANK_DETAILS, VALID_IBAN, PayoutFactory, fund_wallet
+from payouts.tests.factories import PayoutFactory
+from tests.support.funding import fund_wallet
+from tests.support.ibans import BANK_DETAILS, VALID_IBAN
 from wallets.models import Wallet
 
 pytestmark = pytest.mark.django_db

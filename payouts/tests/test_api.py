@@ -5,7 +5,9 @@ import pytest
 
 from clicknback.audit.models import AuditLog
 from payouts.models import Payout
-from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, VALID_IBAN, PayoutFactory, fund_wallet
+from payouts.tests.factories import CARD_DETAILS, PayoutFactory
+from tests.support.funding import fund_wallet
+from tests.support.ibans import BANK_DETAILS, IBAN_BAD_CHECKSUM, IBAN_TOO_SHORT, VALID_IBAN
 from users.tests.factories import UserFactory
 from wallets.models import LedgerEntry, Wallet
 
@@ -141,11 +143,11 @@ def test_above_monthly_limit_is_422_policy_violation(user, user_client):
         (_body(amount="99999999999.00"), "amount"),
         (_body(method="cash"), "method"),
         ({"amount": "20.00", "method": "card"}, "details"),
-        (_body(details="DE89370400440532013000"), "details"),
-        (_body(details={"iban": "DE89370400440532013001", "account_holder": "A"}), "details.iban"),
-        (_body(details={"iban": "DE8937040044053201300", "account_holder": "A"}), "details.iban"),
-        (_body(details={"iban": "DE89370400440532013000"}), "details.account_holder"),
-        (_body(method="card", details={"iban": "DE89370400440532013000"}), "details.card_token"),
+        (_body(details=VALID_IBAN), "details"),
+        (_body(details={"iban": IBAN_BAD_CHECKSUM, "account_holder": "A"}), "details.iban"),
+        (_body(details={"iban": IBAN_TOO_SHORT, "account_holder": "A"}), "details.iban"),
+        (_body(details={"iban": VALID_IBAN}), "details.account_holder"),
+        (_body(method="card", details={"iban": VALID_IBAN}), "details.card_token"),
     ],
 )
 def test_invalid_bodies_are_422_validation_errors_naming_the_field(user, user_client, body, field):

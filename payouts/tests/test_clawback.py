@@ -8,9 +8,9 @@ from django.core.management import call_command
 from clicknback.audit.services import Actor
 from offers.tests.factories import OfferFactory
 from payouts.services import payout_process, payout_request
-from payouts.tests.factories import BANK_DETAILS
 from purchases.services import purchase_confirm, purchase_reverse
 from purchases.tests.factories import confirmed, ingest
+from tests.support.ibans import BANK_DETAILS
 from wallets.models import Wallet
 from wallets.reconcile import wallet_reconcile
 

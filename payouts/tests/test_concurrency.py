@@ -5,43 +5,20 @@ number); lower it on a shared server whose max_connections is 100.
 """
 
 import os
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from payouts.models import Payout
 from payouts.services import payout_request
-from payouts.tests.factories import BANK_DETAILS, fund_wallet
+from tests.support.funding import fund_wallet
+from tests.support.ibans import BANK_DETAILS
+from tests.support.race import run_together
 from wallets.models import Wallet
 from wallets.selectors import wallet_ledger_totals
 
 RACE_THREADS = int(os.environ.get("PAYOUT_RACE_THREADS", "100"))
-
-
-def run_together(count: int, work) -> list:
-    """Run ``work(i)`` in ``count`` threads released at once; return results (or exceptions)."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results
 
 
 def _outcome(response) -> tuple[int, str | None]:

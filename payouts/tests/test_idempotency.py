@@ -10,7 +10,9 @@ from payouts.idempotency import IdempotentRequest, idempotency_key_lock, idempot
 from payouts.models import IdempotencyKey, Payout
 from payouts.services import payout_request
 from payouts.tasks import purge_idempotency_keys
-from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, PayoutFactory, fund_wallet
+from payouts.tests.factories import CARD_DETAILS, PayoutFactory
+from tests.support.funding import fund_wallet
+from tests.support.ibans import BANK_DETAILS
 from wallets.models import Wallet
 
 pytestmark = pytest.mark.django_db

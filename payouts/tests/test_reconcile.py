@@ -8,8 +8,9 @@ from clicknback.audit.services import Actor
 from offers.tests.factories import OfferFactory
 from payouts.reconcile import contribution
 from payouts.services import payout_process, payout_request
-from payouts.tests.factories import BANK_DETAILS, PayoutFactory
+from payouts.tests.factories import PayoutFactory
 from purchases.tests.factories import confirmed
+from tests.support.ibans import BANK_DETAILS
 from wallets.reconcile import wallet_reconcile
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,9 @@ from clicknback.errors import NotFound, ValidationFailed
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.models import Payout, PayoutStatus
 from payouts.services import payout_process, payout_request
-from payouts.tests.factories import BANK_DETAILS, CARD_DETAILS, VALID_IBAN, PayoutFactory, fund_wallet
+from payouts.tests.factories import CARD_DETAILS, PayoutFactory
+from tests.support.funding import fund_wallet
+from tests.support.ibans import BANK_DETAILS, IBAN_BAD_CHECKSUM, VALID_IBAN
 from wallets.models import LedgerEntry, Wallet
 from wallets.selectors import wallet_ledger_totals
 
@@ -202,7 +204,7 @@ def test_an_invalid_iban_is_refused_before_anything_changes(user):
     fund_wallet(user, available=Decimal("40.00"))
     # when
     with pytest.raises(ValidationFailed):
-        _request(user, details={"iban": "DE89370400440532013001", "account_holder": "A"})
+        _request(user, details={"iban": IBAN_BAD_CHECKSUM, "account_holder": "A"})
     # then
     assert not Payout.objects.exists()
     assert _wallet(user).available_balance == Decimal("40.00")

@@ -11,7 +11,10 @@ import pytest
 from django.conf import settings
 
 from payouts.models import Payout, PayoutStatus
-from portal.tests import builders
+from payouts.tests.factories import process_payout, request_payout
+from purchases.tests.factories import purchase
+from tests.support.funding import fund_wallet
+from tests.support.ibans import IBAN_BAD_CHECKSUM, VALID_IBAN_TYPED
 from users.tests.factories import PASSWORD, AdminFactory, UserFactory
 from wallets.models import LedgerEntry
 from wallets.selectors import wallet_get
@@ -25,9 +28,9 @@ ADMIN = "/" + settings.ADMIN_URL
 def alice():
     """A user with €40.00 available and €2.48 pending, built through the real services."""
     user = UserFactory(email="alice@example.com")
-    builders.available_cashback(user=user, cashback=Decimal("40.00"), merchant_name="Shoply")
-    builders.purchase(user=user, amount=Decimal("49.50"), merchant_name="QuickCart")
-    builders.purchase(user=user, amount=Decimal("30.00"), status="rejected", merchant_name="BankSimFail")
+    fund_wallet(user, available=Decimal("40.00"), merchant_name="Shoply")
+    purchase(user, amount=Decimal("49.50"), merchant_name="QuickCart")
+    purchase(user, amount=Decimal("30.00"), status="rejected", merchant_name="BankSimFail")
     return user
 
 
@@ -84,7 +87,7 @@ def test_user_signs_in_sees_balances_withdraws_and_sees_the_history(new_page, al
     assert page.locator("#purchases tbody tr").count() == 3
 
     # when: a withdrawal
-    request_withdrawal(page, amount="25.00", iban="DE89 3704 0044 0532 0130 00")
+    request_withdrawal(page, amount="25.00", iban=VALID_IBAN_TYPED)
 
     # then: the payout history shows it, masked, and the available balance dropped
     page.wait_for_url(re.compile(r"/wallet/payouts/$"))
@@ -105,7 +108,7 @@ def test_bad_iban_shows_an_inline_error_and_changes_nothing(new_page, alice, scr
     entries_before = LedgerEntry.objects.count()
 
     # when
-    request_withdrawal(page, amount="25.00", iban="DE89 3704 0044 0532 0130 01")
+    request_withdrawal(page, amount="25.00", iban=IBAN_BAD_CHECKSUM)
 
     # then: the error sits next to the IBAN field, which is marked invalid
     assert page.url.endswith("/wallet/withdraw/")
@@ -127,7 +130,7 @@ def test_bad_iban_shows_an_inline_error_and_changes_nothing(new_page, alice, scr
 
 def test_operator_completes_the_payout_and_the_user_sees_it_paid(new_page, alice, operator, screenshot_dir):
     # given: alice asked for €25.00
-    payout = builders.payout(user=alice, amount=Decimal("25.00"))
+    payout = request_payout(alice, amount=Decimal("25.00"))
     admin_page = new_page()
     sign_in_to_admin(admin_page, "carol@example.com")
 
@@ -157,8 +160,8 @@ def test_operator_completes_the_payout_and_the_user_sees_it_paid(new_page, alice
 
 def test_dashboard_renders_its_chart(new_page, alice, operator, screenshot_dir):
     # given: cashback credited today and a completed payout
-    builders.process(payout=builders.payout(user=alice, amount=Decimal("10.00")), status="completed")
-    builders.payout(user=alice, amount=Decimal("12.00"))
+    process_payout(request_payout(alice, amount=Decimal("10.00")), status="completed")
+    request_payout(alice, amount=Decimal("12.00"))
     page = new_page(width=1366, height=1000)
     sign_in_to_admin(page, "carol@example.com")
 

@@ -5,7 +5,10 @@ from decimal import Decimal
 import pytest
 
 from payouts.models import Payout
-from portal.tests import builders
+from payouts.tests.factories import request_payout
+from purchases.tests.factories import purchase
+from tests.support.funding import fund_wallet
+from tests.support.ibans import IBAN_GB
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +20,16 @@ LIST_PAGES = ["/wallet/", "/wallet/transactions/", "/wallet/purchases/", "/walle
 def victim():
     """Another user with a distinctive footprint on every page."""
     user = UserFactory(email="victim@example.com")
-    bought = builders.purchase(user=user, amount=Decimal("777.00"), status="confirmed", merchant_name="Secret Shop")
-    pending = builders.purchase(user=user, amount=Decimal("313.00"), merchant_name="Hidden Market")
-    paid = builders.payout(
-        user=user, amount=Decimal("11.11"), details={"iban": "GB82WEST12345698765432", "account_holder": "Vic Tim"}
-    )
+    bought = purchase(user, amount=Decimal("777.00"), status="confirmed", merchant_name="Secret Shop")
+    pending = purchase(user, amount=Decimal("313.00"), merchant_name="Hidden Market")
+    paid = request_payout(user, amount=Decimal("11.11"), details={"iban": IBAN_GB, "account_holder": "Vic Tim"})
     return {"user": user, "purchases": [bought, pending], "payout": paid}
 
 
 @pytest.fixture
 def viewer():
     user = UserFactory(email="viewer@example.com")
-    builders.purchase(user=user, amount=Decimal("20.00"), merchant_name="Viewer Shop")
+    purchase(user, amount=Decimal("20.00"), merchant_name="Viewer Shop")
     return user
 
 
@@ -108,7 +109,7 @@ def test_another_users_payout_page_is_not_found(signed_in, victim, viewer):
 
 def test_a_withdrawal_always_debits_the_signed_in_users_wallet(signed_in, victim, viewer):
     # given: a crafted form naming the victim changes nothing for the victim
-    builders.available_cashback(user=viewer, cashback=Decimal("20.00"))
+    fund_wallet(viewer, available=Decimal("20.00"))
     client = signed_in(viewer)
 
     # when

@@ -6,8 +6,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clicknback.audit.services import SYSTEM
-from portal.tests import builders
+from payouts.tests.factories import process_payout, request_payout
 from purchases.services import purchase_reverse
+from purchases.tests.factories import purchase
+from tests.support.funding import fund_wallet
+from tests.support.ibans import VALID_IBAN
 from users.tests.factories import UserFactory
 from wallets.selectors import wallet_get
 
@@ -46,10 +49,10 @@ def test_new_user_sees_zero_balances_and_empty_lists(signed_in):
 def test_balances_show_pending_available_and_paid_from_the_wallet(signed_in):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("49.50"))  # 2.48 pending (half-even)
-    builders.available_cashback(user=user, cashback=Decimal("40.00"))
-    paid = builders.payout(user=user, amount=Decimal("12.00"))
-    builders.process(payout=paid, status="completed")
+    purchase(user, amount=Decimal("49.50"))  # 2.48 pending (half-even)
+    fund_wallet(user, available=Decimal("40.00"))
+    paid = request_payout(user, amount=Decimal("12.00"))
+    process_payout(paid, status="completed")
     client = signed_in(user)
 
     # when
@@ -70,7 +73,7 @@ def test_balances_show_pending_available_and_paid_from_the_wallet(signed_in):
 def test_owed_balance_is_hidden_while_zero(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("5.00"))
+    fund_wallet(user, available=Decimal("5.00"))
 
     # when
     response = signed_in(user).get("/wallet/")
@@ -82,8 +85,8 @@ def test_owed_balance_is_hidden_while_zero(signed_in):
 def test_owed_balance_is_shown_when_a_reversal_could_not_be_covered(signed_in):
     # given: 20.00 confirmed, 15.00 withdrawn, then the purchase is reversed
     user = UserFactory()
-    bought = builders.available_cashback(user=user, cashback=Decimal("20.00"))
-    builders.payout(user=user, amount=Decimal("15.00"))
+    bought = purchase(user, amount=Decimal("400.00"), status="confirmed")  # 20.00 cashback
+    request_payout(user, amount=Decimal("15.00"))
     purchase_reverse(purchase_id=bought.pk, actor=SYSTEM)
 
     # when
@@ -98,7 +101,7 @@ def test_owed_balance_is_shown_when_a_reversal_could_not_be_covered(signed_in):
 def test_large_amounts_are_grouped_by_thousands(signed_in):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("1234567.80"), status="pending")
+    purchase(user, amount=Decimal("1234567.80"), status="pending")
 
     # when
     response = signed_in(user).get("/wallet/purchases/")
@@ -110,8 +113,8 @@ def test_large_amounts_are_grouped_by_thousands(signed_in):
 def test_home_lists_recent_transactions_with_credit_and_debit(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"), merchant_name="Shoply")
-    builders.payout(user=user, amount=Decimal("10.00"))
+    fund_wallet(user, available=Decimal("30.00"), merchant_name="Shoply")
+    request_payout(user, amount=Decimal("10.00"))
 
     # when
     page = text_of(signed_in(user).get("/wallet/"))
@@ -124,9 +127,9 @@ def test_home_lists_recent_transactions_with_credit_and_debit(signed_in):
 def test_transactions_page_lists_credits_and_debits_newest_first(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("25.00"), merchant_name="First Shop")
-    builders.payout(user=user, amount=Decimal("10.00"))
-    builders.purchase(user=user, amount=Decimal("100.00"), merchant_name="Last Shop")
+    fund_wallet(user, available=Decimal("25.00"), merchant_name="First Shop")
+    request_payout(user, amount=Decimal("10.00"))
+    purchase(user, amount=Decimal("100.00"), merchant_name="Last Shop")
 
     # when
     page = text_of(signed_in(user).get("/wallet/transactions/"))
@@ -139,7 +142,7 @@ def test_transactions_are_paginated_ten_to_a_page(signed_in):
     # given
     user = UserFactory()
     for _ in range(12):
-        builders.purchase(user=user, amount=Decimal("10.00"))
+        purchase(user, amount=Decimal("10.00"))
     client = signed_in(user)
 
     # when
@@ -157,7 +160,7 @@ def test_transactions_are_paginated_ten_to_a_page(signed_in):
 def test_a_bad_page_number_shows_a_valid_page(signed_in, page):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("10.00"))
+    purchase(user, amount=Decimal("10.00"))
     client = signed_in(user)
 
     # when
@@ -171,7 +174,7 @@ def test_purchases_page_shows_every_status(signed_in):
     # given
     user = UserFactory()
     for status in ("pending", "confirmed", "rejected", "reversed"):
-        builders.purchase(user=user, amount=Decimal("20.00"), status=status, merchant_name=f"Shop {status}")
+        purchase(user, amount=Decimal("20.00"), status=status, merchant_name=f"Shop {status}")
 
     # when
     page = text_of(signed_in(user).get("/wallet/purchases/"))
@@ -186,7 +189,7 @@ def test_purchases_page_shows_every_status(signed_in):
 def test_reversed_cashback_is_struck_through_and_announced(signed_in):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("30.00"), status="rejected")
+    purchase(user, amount=Decimal("30.00"), status="rejected")
 
     # when
     html = signed_in(user).get("/wallet/").content.decode()
@@ -199,8 +202,8 @@ def test_reversed_cashback_is_struck_through_and_announced(signed_in):
 def test_purchases_can_be_filtered_by_status(signed_in):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("20.00"), status="confirmed", merchant_name="Kept")
-    builders.purchase(user=user, amount=Decimal("20.00"), status="rejected", merchant_name="Dropped")
+    purchase(user, amount=Decimal("20.00"), status="confirmed", merchant_name="Kept")
+    purchase(user, amount=Decimal("20.00"), status="rejected", merchant_name="Dropped")
 
     # when
     response = signed_in(user).get("/wallet/purchases/?status=confirmed")
@@ -212,7 +215,7 @@ def test_purchases_can_be_filtered_by_status(signed_in):
 def test_an_unknown_purchase_status_filter_shows_everything(signed_in):
     # given
     user = UserFactory()
-    builders.purchase(user=user, amount=Decimal("20.00"))
+    purchase(user, amount=Decimal("20.00"))
 
     # when
     response = signed_in(user).get("/wallet/purchases/?status=bogus")
@@ -225,7 +228,7 @@ def test_an_unknown_purchase_status_filter_shows_everything(signed_in):
 def test_purchase_detail_shows_the_purchase_and_its_cashback(signed_in):
     # given
     user = UserFactory()
-    bought = builders.purchase(user=user, amount=Decimal("10.50"), merchant_name="Detail Shop")
+    bought = purchase(user, amount=Decimal("10.50"), merchant_name="Detail Shop")
 
     # when
     response = signed_in(user).get(f"/wallet/purchases/{bought.pk}/")
@@ -242,7 +245,7 @@ def test_purchase_detail_shows_the_purchase_and_its_cashback(signed_in):
 def test_rejected_purchase_detail_shows_the_reason(signed_in):
     # given
     user = UserFactory()
-    bought = builders.purchase(user=user, amount=Decimal("10.00"), status="rejected")
+    bought = purchase(user, amount=Decimal("10.00"), status="rejected")
 
     # when
     page = text_of(signed_in(user).get(f"/wallet/purchases/{bought.pk}"))
@@ -254,8 +257,8 @@ def test_rejected_purchase_detail_shows_the_reason(signed_in):
 def test_payouts_page_shows_the_masked_destination_only(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    builders.payout(user=user, amount=Decimal("10.00"))
+    fund_wallet(user, available=Decimal("30.00"))
+    request_payout(user, amount=Decimal("10.00"))
 
     # when
     response = signed_in(user).get("/wallet/payouts/")
@@ -263,7 +266,7 @@ def test_payouts_page_shows_the_masked_destination_only(signed_in):
     # then
     html = response.content.decode()
     assert "****3000" in html
-    assert builders.VALID_IBAN not in html
+    assert VALID_IBAN not in html
     assert "0532013000" not in html
     assert "Alice Example" not in html
 
@@ -271,8 +274,8 @@ def test_payouts_page_shows_the_masked_destination_only(signed_in):
 def test_payout_detail_shows_status_reference_and_failure(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("30.00"))
-    failed = builders.process(payout=builders.payout(user=user, amount=Decimal("10.00")), status="failed")
+    fund_wallet(user, available=Decimal("30.00"))
+    failed = process_payout(request_payout(user, amount=Decimal("10.00")), status="failed")
 
     # when
     response = signed_in(user).get(f"/wallet/payouts/{failed.pk}/")
@@ -281,7 +284,7 @@ def test_payout_detail_shows_status_reference_and_failure(signed_in):
     page = text_of(response)
     assert "Status Failed" in page
     assert "Bank refused the transfer." in page
-    assert builders.VALID_IBAN not in response.content.decode()
+    assert VALID_IBAN not in response.content.decode()
 
 
 def test_a_malformed_id_in_a_wallet_url_is_a_404_page(signed_in):
@@ -319,14 +322,14 @@ def test_every_page_renders_under_a_fixed_number_of_queries(signed_in, django_as
             result.append(len(captured))
         return result
 
-    builders.purchase(user=user, amount=Decimal("200.00"), status="confirmed")
-    builders.payout(user=user, amount=Decimal("10.00"))
+    purchase(user, amount=Decimal("200.00"), status="confirmed")
+    request_payout(user, amount=Decimal("10.00"))
     with_few = counts()
 
     # when: many more rows of every kind
     for _ in range(4):
-        builders.purchase(user=user, amount=Decimal("200.00"), status="confirmed")
-        builders.payout(user=user, amount=Decimal("10.00"))
+        purchase(user, amount=Decimal("200.00"), status="confirmed")
+        request_payout(user, amount=Decimal("10.00"))
     with_many = counts()
 
     # then: session + user + one query per table shown (+ two labels for transactions)

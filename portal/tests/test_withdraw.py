@@ -7,15 +7,16 @@ from django.test import Client
 
 from clicknback.errors import DomainError, ValidationFailed
 from payouts.models import Payout, PayoutStatus
-from portal.tests import builders
 from portal.withdrawals import attach_service_error
+from tests.support.funding import fund_wallet
+from tests.support.ibans import IBAN_BAD_CHECKSUM, VALID_IBAN
 from users.tests.factories import UserFactory
 from wallets.models import LedgerEntry
 from wallets.selectors import wallet_get
 
 pytestmark = pytest.mark.django_db
 
-BANK = {"method": "bank_transfer", "iban": builders.VALID_IBAN, "account_holder": "Alice Example"}
+BANK = {"method": "bank_transfer", "iban": VALID_IBAN, "account_holder": "Alice Example"}
 
 
 def field_error(response, name: str) -> str | None:
@@ -26,7 +27,7 @@ def field_error(response, name: str) -> str | None:
 @pytest.fixture
 def funded_user():
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("40.00"))
+    fund_wallet(user, available=Decimal("40.00"))
     return user
 
 
@@ -96,9 +97,7 @@ def test_bad_iban_shows_an_inline_error_and_changes_nothing(signed_in, funded_us
     before = snapshot(funded_user)
 
     # when
-    response = signed_in(funded_user).post(
-        "/wallet/withdraw/", {"amount": "10.00", **BANK, "iban": "DE89370400440532013001"}
-    )
+    response = signed_in(funded_user).post("/wallet/withdraw/", {"amount": "10.00", **BANK, "iban": IBAN_BAD_CHECKSUM})
 
     # then
     assert response.status_code == 422
@@ -134,7 +133,7 @@ def test_card_without_token_is_shown_next_to_the_token_field(signed_in, funded_u
 def test_more_than_available_shows_insufficient_balance_on_the_amount(signed_in):
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("12.00"))
+    fund_wallet(user, available=Decimal("12.00"))
     before = snapshot(user)
 
     # when

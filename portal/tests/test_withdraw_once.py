@@ -1,19 +1,19 @@
 """Submitting the same withdrawal form twice (double click, reload, back button) withdraws once."""
 
 import re
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from payouts.models import IdempotencyKey, Payout
-from portal.tests import builders
+from tests.support.funding import fund_wallet
+from tests.support.ibans import VALID_IBAN
+from tests.support.race import run_together
 from users.tests.factories import UserFactory
 from wallets.selectors import wallet_get
 
-BANK = {"method": "bank_transfer", "iban": builders.VALID_IBAN, "account_holder": "Alice Example"}
+BANK = {"method": "bank_transfer", "iban": VALID_IBAN, "account_holder": "Alice Example"}
 
 
 def form_key_of(response) -> str:
@@ -23,7 +23,7 @@ def form_key_of(response) -> str:
 @pytest.fixture
 def funded_user(db):
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("40.00"))
+    fund_wallet(user, available=Decimal("40.00"))
     return user
 
 
@@ -118,28 +118,17 @@ def test_form_keys_do_not_collide_with_api_keys(signed_in, funded_user):
 def test_two_simultaneous_submissions_of_one_form_withdraw_once():
     # given
     user = UserFactory()
-    builders.available_cashback(user=user, cashback=Decimal("40.00"))
+    fund_wallet(user, available=Decimal("40.00"))
     key = "a" * 32
-    barrier = threading.Barrier(2)
-    statuses = []
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(user)
 
-    def submit():
-        try:
-            client = Client()
-            client.force_login(user)
-            barrier.wait()
-            response = client.post("/wallet/withdraw/", {"amount": "25.00", **BANK, "form_key": key})
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(2)]
+    def submit(index):
+        return clients[index].post("/wallet/withdraw/", {"amount": "25.00", **BANK, "form_key": key}).status_code
 
     # when
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_together(2, submit)
 
     # then: one payout; the other request replayed it or saw it in flight, both redirect
     assert statuses == [302, 302]

@@ -19,9 +19,9 @@ from purchases import confirmation
 from purchases.confirmation import Outcome, purchase_claim_due, purchase_verify_chunk
 from purchases.models import CashbackStatus, Purchase, PurchaseStatus
 from purchases.services import purchase_confirm, purchase_reverse
-from purchases.tests.concurrency import run_together
 from purchases.tests.factories import confirmed, ingest
-from purchases.tests.test_services import spend
+from tests.support.funding import fund_wallet
+from tests.support.race import run_together
 from users.tests.factories import AdminFactory, UserFactory
 from wallets.models import LedgerEntry, Wallet
 from wallets.reconcile import wallet_reconcile
@@ -141,12 +141,9 @@ def test_a_chunk_delivered_twice_confirms_each_purchase_once(user):
     assert {status_of(purchase) for purchase in purchases} == {(PurchaseStatus.CONFIRMED, 1)}
 
 
-def owing(user, admin) -> None:
-    """Leave ``user`` owing 5.00: confirmed cashback spent, then its purchase reversed."""
-    purchase = confirmed(user, admin)
-    spend(user, Decimal("5.00"))
-    purchase_reverse(purchase_id=purchase.pk, actor=Actor.admin(admin))
-    assert Wallet.objects.get(user=user).owed_balance == Decimal("5.00")
+def owing(user) -> None:
+    """Leave ``user`` owing 5.00: confirmed cashback paid out, then its purchase reversed."""
+    assert fund_wallet(user, owed=Decimal("5.00")).owed_balance == Decimal("5.00")
 
 
 def written_for(purchase) -> tuple[list, list]:
@@ -164,12 +161,12 @@ def written_for(purchase) -> tuple[list, list]:
     return ledger, audit
 
 
-def test_the_chunk_writes_the_same_ledger_and_audit_rows_as_the_single_confirmation(user, other_user, admin_user):
+def test_the_chunk_writes_the_same_ledger_and_audit_rows_as_the_single_confirmation(user, other_user):
     # given: two users in the same situation, each owing 5.00, each with a 3.00 then a 5.00
     # cashback pending (the first settles 3.00 of the debt, the second the remaining 2.00)
     offer = OfferFactory(monthly_cap=BIG_CAP)
-    owing(user, admin_user)
-    owing(other_user, admin_user)
+    owing(user)
+    owing(other_user)
     batch = [ingest(user, offer=offer, amount=Decimal("60.00")), ingest(user, offer=offer)]
     single = [ingest(other_user, offer=offer, amount=Decimal("60.00")), ingest(other_user, offer=offer)]
     claims = purchase_claim_due(limit=10)
@@ -203,12 +200,12 @@ def test_the_chunk_writes_the_same_ledger_and_audit_rows_as_the_single_confirmat
         theirs.owed_balance,
     )
     assert (mine.available_balance, mine.owed_balance) == (Decimal("3.00"), Decimal("0.00"))
-    # (the domain check of wallet_reconcile does not know the test's ``spend``; the ledger does)
     for wallet in (mine, theirs):
         assert wallet_ledger_totals(wallet_id=wallet.pk) == {
             field: getattr(wallet, field)
             for field in ("pending_balance", "available_balance", "paid_balance", "owed_balance")
         }
+    assert wallet_reconcile() == []
 
 
 def test_rejections_write_the_same_rows_as_the_single_rejection(user, other_user, verifier, settings):
@@ -364,7 +361,7 @@ def test_overlapping_chunks_and_admin_reversals_at_once_confirm_each_purchase_on
         *[lambda pk=p.pk: purchase_reverse(purchase_id=pk, actor=Actor.admin(admin)) for p in to_reverse],
     ]
     # when
-    results = run_together(len(work), lambda index: work[index]())
+    results = run_together(work)
     # then
     errors = [result for result in results if isinstance(result, BaseException)]
     assert not errors, errors

@@ -1,5 +1,4 @@
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -8,7 +7,8 @@ from django.utils import timezone
 from offers.tests.factories import OfferFactory
 from payouts.models import Payout
 from payouts.tests.factories import PayoutFactory
-from purchases.models import CashbackTransaction, Purchase
+from purchases.models import CashbackTransaction
+from purchases.tests.factories import purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +16,9 @@ PATH = "/api/v1/users/me/wallet/transactions"
 
 
 def _cashback(user, *, amount="2.50", status="pending", offer=None) -> CashbackTransaction:
-    offer = offer or OfferFactory()
-    purchase = Purchase.objects.create(
-        external_id=str(uuid.uuid4()), user=user, merchant=offer.merchant, offer=offer, amount=Decimal("50.00")
-    )
-    return CashbackTransaction.objects.create(
-        purchase=purchase, user=user, offer=offer, amount=Decimal(amount), status=status
-    )
+    """Cashback of ``amount`` in ``status``: a purchase of 20 × amount at a 5 % offer."""
+    purchase_status = {"pending": "pending", "available": "confirmed", "reversed": "reversed"}[status]
+    return purchase(user, status=purchase_status, offer=offer, amount=Decimal(amount) * 20).cashback
 
 
 def _age(model, pk, minutes):

@@ -14,7 +14,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.world import VALID_IBAN, build_world
+from tests.support.ibans import VALID_IBAN
+from tests.world import build_world
 
 FORGED_ID = "11111111-1111-4111-8111-111111111111"
 LONG_AGO = "2001-01-01T00:00:00Z"

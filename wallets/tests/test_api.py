@@ -1,14 +1,9 @@
-import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
-from clicknback.audit.services import SYSTEM, Actor
-from purchases.services import purchase_reverse
 from purchases.tests.factories import confirmed, ingest
-from wallets.models import Bucket
-from wallets.services import wallet_lock, wallet_post
+from tests.support.funding import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -41,19 +36,9 @@ def test_wallet_shows_the_callers_balances(user, other_user, admin_user, user_cl
     assert (data["pending_balance"], data["available_balance"]) == ("2.50", "5.00")
 
 
-def test_wallet_shows_owed_after_a_clawback(user, admin_user, user_client):
-    # given: 5.00 confirmed, 3.00 of it paid out, then the purchase is reversed
-    purchase = confirmed(user, admin_user)
-    with transaction.atomic():
-        wallet_post(
-            wallet=wallet_lock(user_id=user.pk),
-            movements=[(Bucket.AVAILABLE, Decimal("-3.00")), (Bucket.PAID, Decimal("3.00"))],
-            reason="test_payout",
-            source_type="test",
-            source_id=uuid.uuid4(),
-            actor=SYSTEM,
-        )
-    purchase_reverse(purchase_id=purchase.pk, actor=Actor.admin(admin_user))
+def test_wallet_shows_owed_after_a_clawback(user, user_client):
+    # given: 3.00 confirmed and paid out, then its purchase reversed
+    fund_wallet(user, owed=Decimal("3.00"))
     # when
     data = user_client.get(URL).json()
     # then

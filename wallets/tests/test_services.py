@@ -7,6 +7,7 @@ import pytest
 from django.db import transaction
 
 from clicknback.audit.services import SYSTEM
+from tests.support.funding import fund_wallet
 from users.tests.factories import UserFactory
 from wallets.models import Bucket, LedgerEntry, Wallet
 from wallets.services import NegativeBalance, WalletBatch, wallet_lock, wallet_post, wallets_lock
@@ -17,16 +18,7 @@ LEDGER_FIELDS = ("bucket", "amount", "currency", "reason", "source_type", "sourc
 
 
 def funded(available: str) -> Wallet:
-    user = UserFactory()
-    with transaction.atomic():
-        return wallet_post(
-            wallet=wallet_lock(user_id=user.pk),
-            movements=[(Bucket.AVAILABLE, Decimal(available))],
-            reason="test_funding",
-            source_type="test",
-            source_id=uuid.uuid4(),
-            actor=SYSTEM,
-        )
+    return fund_wallet(UserFactory(), available=Decimal(available))
 
 
 def test_wallets_lock_locks_existing_wallets_and_creates_missing_ones():
