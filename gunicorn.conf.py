@@ -2,7 +2,7 @@
 ``make run``, docker compose, the image and ``make bench``.
 
 Sync workers, ``cores + 1`` of them. Measured on the project's 2-core machine
-(docs/benchmarks.md), they beat ``gthread`` (cores + 1 processes × 4 threads) on
+(bench/NOTEBOOK.md), they beat ``gthread`` (cores + 1 processes × 4 threads) on
 every tail latency at equal or better throughput. A sync worker takes the next
 connection from the kernel's accept queue only when it is free, so requests are served
 in arrival order by whichever process is idle, whereas gthread workers keep their

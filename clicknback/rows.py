@@ -2,7 +2,7 @@
 
 Every authenticated API request reads its user row, and the wallet summary reads one
 wallet row. Through the ORM, building and compiling ``Model.objects.get(pk=...)`` costs
-several times the database round trip itself (docs/benchmarks.md). ``RowReader`` builds
+several times the database round trip itself (bench/NOTEBOOK.md). ``RowReader`` builds
 the ``SELECT`` once from the model's fields and then only executes it:
 
 * it goes through Django's cursor wrapper, so query logging, ``django_assert_num_queries``

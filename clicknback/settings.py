@@ -102,7 +102,7 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNEC
 # Parameters travel apart from the SQL (server-side binding), so psycopg can prepare a
 # statement on the server once it has run DB_PREPARE_THRESHOLD times on a connection
 # and then skip parsing and planning it: the hot paths send the same few statements
-# over and over (docs/benchmarks.md measured about 40 % less database CPU per purchase).
+# over and over (bench/NOTEBOOK.md measured about 40 % less database CPU per purchase).
 # Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
 # before 1.21), set DB_PREPARE_THRESHOLD=0 to turn preparing off.
 _prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)

@@ -4,7 +4,7 @@
 of every request (and of every Celery task): a ``SELECT 1`` round trip, so that a
 connection PostgreSQL dropped (a restart, ``pg_terminate_backend``, a pooler restart) is
 replaced instead of failing the request. On the hot paths that round trip costs more CPU
-than the statements that follow it (docs/benchmarks.md).
+than the statements that follow it (bench/NOTEBOOK.md).
 
 A server that drops a connection says so on its socket: it sends an error and closes it,
 or the kernel closes it for a process that died, and either makes the socket readable.
