@@ -4,7 +4,8 @@ Rounding rule (the API contract §1): cashback is computed exactly and quantized
 0.01 with ROUND_HALF_EVEN ("banker's rounding"). No float ever touches an amount.
 """
 
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -22,43 +23,61 @@ def quantize(value: Decimal | int) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
-def parse_amount(raw: object) -> Decimal:
-    """Parse a client-supplied amount (JSON number already parsed as Decimal, int or str).
+# The one lexical form of an amount in a request (contract §1): up to ten integer digits
+# and at most two decimal places, ASCII digits only, no sign (or a leading minus where a
+# negative amount makes sense), no exponent, no spaces, no underscores. The API's schema
+# publishes these very patterns; ``[0-9]`` rather than ``\d`` because Python's ``\d``
+# also matches other scripts' digits ("\uff11\uff10", "\u0661\u0660").
+AMOUNT_PATTERN = re.compile(r"^[0-9]{1,10}(\.[0-9]{1,2})?$")
+SIGNED_AMOUNT_PATTERN = re.compile(r"^-?[0-9]{1,10}(\.[0-9]{1,2})?$")
+_DIGITS = re.compile(r"[0-9]+")
 
-    Raises ``ValueError`` with a human sentence when the value is not an acceptable
-    amount: floats, NaN/Infinity, exponent notation, more than two decimal places, or a
-    value beyond ``MAX_AMOUNT``.
+
+def amount_text_problem(text: str, *, signed: bool = False) -> str | None:
+    """Why ``text`` is not an amount as the contract writes one, or None when it is."""
+    pattern = SIGNED_AMOUNT_PATTERN if signed else AMOUNT_PATTERN
+    if pattern.fullmatch(text):
+        return None
+    body = text[1:] if text[:1] in "+-" else text
+    if body.lower().lstrip("s") in {"nan", "inf", "infinity"}:
+        return "NaN and Infinity are not amounts."
+    if text[:1] == "-" and not signed and SIGNED_AMOUNT_PATTERN.fullmatch(text):
+        return "Must not be negative."
+    whole, dot, places = body.partition(".")
+    if _DIGITS.fullmatch(whole or "0") and (not dot or _DIGITS.fullmatch(places)):
+        if len(whole) > 10:
+            return f"Must not exceed {MAX_AMOUNT}."
+        if len(places) > DECIMAL_PLACES:
+            return "At most two decimal places are allowed."
+    if "e" in text.lower():
+        return "Exponent notation is not accepted."
+    return "Must be a decimal number like 12.34: ASCII digits, at most two decimal places, no exponent or spaces."
+
+
+def parse_amount(raw: object, *, signed: bool = False) -> Decimal:
+    """Parse a client-supplied amount: a decimal string, an int, or a ``Decimal``.
+
+    A string must match ``AMOUNT_PATTERN`` (``SIGNED_AMOUNT_PATTERN`` when ``signed``)
+    exactly. A ``Decimal`` is judged by how it is written (``str()``), so ``1E+3`` and
+    ``1.001`` are refused; a JSON number keeps the text the client sent (see
+    ``clicknback.api.parsers.JsonNumber``), so ``1.5E1`` is refused too. Floats never
+    count. ``-0`` and ``-0.00`` are zero. Raises ``ValueError`` with a human sentence.
     """
     if isinstance(raw, bool) or raw is None or isinstance(raw, float):
         raise ValueError("Must be a decimal number with at most two decimal places.")
-    if isinstance(raw, int):
-        value = Decimal(raw)
+    if isinstance(raw, str):
+        text = raw
+    elif isinstance(raw, int):
+        text = str(raw)
     elif isinstance(raw, Decimal):
-        value = raw
-    elif isinstance(raw, str):
-        text = raw.strip()
-        if (
-            not text
-            or any(ch in text for ch in "eE")
-            or text.lower().lstrip("+-") in {"nan", "inf", "infinity", "snan"}
-        ):
-            raise ValueError("Must be a plain decimal number (no exponent, NaN or Infinity).")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise ValueError("Must be a decimal number.") from exc
+        text = getattr(raw, "json_text", None) or str(raw)
     else:
         raise ValueError("Must be a decimal number.")
-    if not value.is_finite():
-        raise ValueError("NaN and Infinity are not amounts.")
-    if "E" in str(raw).upper() and not isinstance(raw, int):
-        raise ValueError("Exponent notation is not accepted.")
-    exponent = value.as_tuple().exponent  # an int: NaN and Infinity were refused above
-    if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
-        raise ValueError("At most two decimal places are allowed.")
-    if abs(value) > MAX_AMOUNT:
-        raise ValueError(f"Must not exceed {MAX_AMOUNT}.")
-    return quantize(value)
+    problem = amount_text_problem(text, signed=signed)
+    if problem:
+        raise ValueError(problem)
+    value = Decimal(text)
+    return quantize(ZERO if value.is_zero() else value)
 
 
 def format_amount(value: Decimal) -> str:
