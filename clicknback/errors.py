@@ -58,3 +58,15 @@ class Conflict(DomainError):
     code = "CONFLICT"
     http_status = 409
     default_message = "The resource is in a state that does not allow this."
+
+
+class PayloadTooLarge(DomainError):
+    """A request body above ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+    default_message = "The request body is too large."
+
+    def __init__(self, max_bytes: int | None = None):
+        message = f"The request body is larger than {max_bytes} bytes." if max_bytes else None
+        super().__init__(message, details={"max_bytes": max_bytes} if max_bytes else {})

@@ -188,6 +188,14 @@ PAYOUT_MIN_AMOUNT = env.str("PAYOUT_MIN_AMOUNT", default="10.00")
 PAYOUT_MONTHLY_LIMIT = env.str("PAYOUT_MONTHLY_LIMIT", default="100.00")
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# --- Request limits -------------------------------------------------------------
+# The largest request body any view reads (Django's own setting, here configurable): a
+# bigger API body is a 413 PAYLOAD_TOO_LARGE. gunicorn.conf.py limits the request line
+# and the headers.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=2_621_440)
+# How deeply arrays and objects may nest in an API body (clicknback/api/parsers.py).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+
 # --- REST framework ---------------------------------------------------------
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="5/min")
 REST_FRAMEWORK = {

@@ -3,13 +3,15 @@
 import logging
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from clicknback.errors import DomainError
+from clicknback.errors import DomainError, PayloadTooLarge
 from clicknback.request_context import get_request_id
 
 logger = logging.getLogger("clicknback.api")
@@ -46,6 +48,9 @@ def _auth_code(exc: drf.APIException) -> tuple[str, str]:
 
 def render_exception(exc: Exception) -> tuple[int, dict, dict]:
     """Map an exception to (status, body, headers); unknown ones become a 500."""
+    if isinstance(exc, RequestDataTooBig):
+        # Django refused the body by its Content-Length, before reading it.
+        exc = PayloadTooLarge(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if isinstance(exc, DomainError):
         return exc.http_status, error_body(exc.code, exc.message, exc.details), {}
     if isinstance(exc, (Http404, drf.NotFound)):
@@ -57,8 +62,10 @@ def render_exception(exc: Exception) -> tuple[int, dict, dict]:
             message = f"{violations[0]['field']}: {violations[0]['reason']}"
         return 422, error_body("VALIDATION_ERROR", message, {"violations": violations}), {}
     if isinstance(exc, drf.ParseError):
-        violations = [{"field": "body", "reason": "The body is not valid JSON."}]
-        return 422, error_body("VALIDATION_ERROR", "The body is not valid JSON.", {"violations": violations}), {}
+        # The API's parser says why (clicknback/api/parsers.py); another parser's detail may quote internals.
+        reason = getattr(exc, "contract_reason", None) or "The body is not valid JSON."
+        violations = [{"field": "body", "reason": reason}]
+        return 422, error_body("VALIDATION_ERROR", reason, {"violations": violations}), {}
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         code, message = _auth_code(exc)
         details = getattr(exc, "contract_details", {}) or {}
