@@ -2,14 +2,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from clicknback.api.fields import MoneyField, MoneyOutputField
+from clicknback.api.fields import MoneyField, MoneyOutputField, StrictBooleanField, StrictCharField, StrictChoiceField
 from merchants.models import Merchant
 
 
 class MerchantCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(min_length=1, max_length=255)
+    name = StrictCharField(min_length=1, max_length=255)
     default_cashback_percentage = MoneyField(allow_zero=True, max_value=Decimal("20"))
-    active = serializers.BooleanField(default=True)
+    active = StrictBooleanField(default=True)
 
 
 class MerchantOutputSerializer(serializers.ModelSerializer):
@@ -26,7 +26,7 @@ MERCHANT_STATUSES = [("active", "Active"), ("inactive", "Inactive")]
 
 
 class MerchantStatusInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=MERCHANT_STATUSES)
+    status = StrictChoiceField(choices=MERCHANT_STATUSES)
 
 
 class MerchantStatusOutputSerializer(serializers.Serializer):

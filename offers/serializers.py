@@ -1,15 +1,15 @@
 from rest_framework import serializers
 
-from clicknback.api.fields import MoneyField, MoneyOutputField
+from clicknback.api.fields import MoneyField, MoneyOutputField, StrictChoiceField, StrictDateField, StrictUUIDField
 from offers.models import CashbackType, Offer, OfferStatus
 
 
 class OfferCreateInputSerializer(serializers.Serializer):
-    merchant_id = serializers.UUIDField()
-    cashback_type = serializers.ChoiceField(choices=CashbackType.values)
+    merchant_id = StrictUUIDField()
+    cashback_type = StrictChoiceField(choices=CashbackType.values)
     cashback_value = MoneyField()
-    start_date = serializers.DateField()
-    end_date = serializers.DateField()
+    start_date = StrictDateField()
+    end_date = StrictDateField()
     monthly_cap = MoneyField()
 
 
@@ -39,7 +39,7 @@ class OfferOutputSerializer(serializers.ModelSerializer):
 
 
 class OfferStatusInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=OfferStatus.choices)
+    status = StrictChoiceField(choices=OfferStatus.choices)
 
 
 class OfferStatusOutputSerializer(serializers.Serializer):

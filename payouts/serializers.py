@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clicknback.api.fields import MoneyField, MoneyOutputField
+from clicknback.api.fields import MoneyField, MoneyOutputField, StrictCharField, StrictChoiceField
 from payouts.models import PayoutMethod, PayoutStatus
 
 DETAILS_SCHEMA = {
@@ -42,7 +42,7 @@ class PayoutDetailsField(serializers.Field):
 
 class PayoutCreateInputSerializer(serializers.Serializer):
     amount = MoneyField()
-    method = serializers.ChoiceField(choices=PayoutMethod.choices)
+    method = StrictChoiceField(choices=PayoutMethod.choices)
     details = PayoutDetailsField()
 
 
@@ -68,12 +68,12 @@ class PayoutOutputSerializer(serializers.Serializer):
 
 
 class PayoutProcessInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
+    status = StrictChoiceField(
         choices=[PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED],
         help_text="requested → processing | completed | failed; processing → completed | failed.",
     )
-    external_reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    failure_reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    external_reference = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    failure_reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if attrs.get("failure_reason") and attrs["status"] != PayoutStatus.FAILED:

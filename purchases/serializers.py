@@ -2,17 +2,19 @@
 
 from rest_framework import serializers
 
-from clicknback.api.fields import MoneyField, MoneyOutputField
+from clicknback.api.fields import MoneyField, MoneyOutputField, StrictCharField, StrictUUIDField
 from clicknback.money import ZERO
 from purchases.models import CashbackStatus
 
 
 class PurchaseCreateInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(min_length=1, max_length=255)
-    user_id = serializers.UUIDField()
-    merchant_id = serializers.UUIDField()
+    # Stored exactly as sent: an id with whitespace at either end or a control character
+    # is refused, never trimmed into another purchase's id.
+    external_id = StrictCharField(min_length=1, max_length=255)
+    user_id = StrictUUIDField()
+    merchant_id = StrictUUIDField()
     amount = MoneyField()
-    currency = serializers.CharField(min_length=1, max_length=16)
+    currency = StrictCharField(min_length=1, max_length=16)
 
 
 def _cashback_amount(purchase):

@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
+from clicknback.api.fields import StrictCharField, StrictEmailField
 from users.models import User
 
 
 class UserRegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
     # Complexity (and the 128-character ceiling) is the service's rule → 400, not 422.
-    password = serializers.CharField(trim_whitespace=False, allow_blank=True)
+    password = StrictCharField(printable=False, allow_blank=True)
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
@@ -19,12 +20,13 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class AuthLoginInputSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(trim_whitespace=False, max_length=4096)
+    # A lookup key, normalised like the registered address (trimmed, lower-cased).
+    email = StrictCharField(max_length=254, printable=False, trim_whitespace=True)
+    password = StrictCharField(printable=False, max_length=4096)
 
 
 class AuthRefreshInputSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=4096)
+    refresh_token = StrictCharField(max_length=4096)
 
 
 class AuthTokenOutputSerializer(serializers.Serializer):

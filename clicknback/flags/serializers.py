@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
+from clicknback.api.fields import StrictBooleanField, StrictCharField, StrictChoiceField, StrictUUIDField
 from clicknback.flags.models import FeatureFlag, ScopeType
 
 
 class FeatureFlagSetInputSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField()
-    scope_type = serializers.ChoiceField(choices=ScopeType.values, default=ScopeType.GLOBAL)
-    scope_id = serializers.UUIDField(required=False, allow_null=True, default=None)
-    description = serializers.CharField(
+    enabled = StrictBooleanField()
+    scope_type = StrictChoiceField(choices=ScopeType.values, default=ScopeType.GLOBAL)
+    scope_id = StrictUUIDField(required=False, allow_null=True, default=None)
+    description = StrictCharField(
         required=False, allow_blank=True, max_length=500, help_text="Omitted: the current description is kept."
     )
 
