@@ -15,6 +15,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, InvalidLength, SchwiftyException
 
 from clicknback.errors import ValidationFailed
+from clicknback.text import CONTROL_CHARACTERS_REASON, has_forbidden_characters
 from payouts.models import PayoutMethod
 
 _CARD_TOKEN = re.compile(r"^[A-Za-z0-9_\-]{4,255}$")
@@ -56,6 +57,8 @@ def mask(value: str) -> str:
 
 
 def _text(details: dict, name: str) -> str:
+    """``details[name]``: a string without control characters (NUL, line breaks, ...), which
+    PostgreSQL may refuse (NUL) and a bank file must not carry."""
     value = details.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValidationFailed(
@@ -63,7 +66,11 @@ def _text(details: dict, name: str) -> str:
         )
     if not isinstance(value, str):
         raise ValidationFailed(f"details.{name} must be a string.", field=f"details.{name}", reason="Must be a string.")
-    return value.strip()
+    if has_forbidden_characters(value):
+        raise ValidationFailed(
+            f"details.{name}: {CONTROL_CHARACTERS_REASON}", field=f"details.{name}", reason=CONTROL_CHARACTERS_REASON
+        )
+    return value
 
 
 def destination_parse(*, method: str, details: object) -> Destination:
@@ -75,14 +82,15 @@ def destination_parse(*, method: str, details: object) -> Destination:
         problem = iban_problem(iban)
         if problem:
             raise ValidationFailed(f"details.iban: {problem}", field="details.iban", reason=problem)
-        holder = _text(details, "account_holder")
+        # The holder's name goes to the bank: one line of text, trimmed.
+        holder = _text(details, "account_holder").strip()
         if len(holder) > MAX_HOLDER_LENGTH:
             reason = f"Must be at most {MAX_HOLDER_LENGTH} characters."
             raise ValidationFailed(f"details.account_holder: {reason}", field="details.account_holder", reason=reason)
         return Destination(method=method, data={"iban": iban, "account_holder": holder}, masked=mask(iban))
     if method == PayoutMethod.CARD:
         token = _text(details, "card_token")
-        if not _CARD_TOKEN.match(token):
+        if not _CARD_TOKEN.fullmatch(token):
             reason = "Must be 4 to 255 letters, digits, '-' or '_'."
             raise ValidationFailed(f"details.card_token: {reason}", field="details.card_token", reason=reason)
         return Destination(method=method, data={"card_token": token}, masked=mask(token))

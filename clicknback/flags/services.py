@@ -31,7 +31,7 @@ def flag_evaluate(*, key: str, scope_type: str = ScopeType.GLOBAL, scope_id: uui
 
 
 def flag_validate_key(*, key: str) -> str:
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):  # "$" would let "key\n" through
         raise ValidationFailed(
             "key must match ^[a-z][a-z0-9_]{0,99}$.",
             field="key",

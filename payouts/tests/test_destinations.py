@@ -112,3 +112,31 @@ def test_a_wrong_length_names_the_length_from_the_registry():
     # when / then: Malta's IBANs are 31 characters, Norway's 15
     assert "MT has 31 characters" in iban_problem("MT84MALT011000012345MTLCAST001")
     assert "NO has 15 characters" in iban_problem("NO93860111179470")
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\x00Example"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\nExample"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\tExample"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\u0007"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\u202eelpmaxE"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\ud800"}, "details.account_holder"),
+        ({"iban": "DE89370400440532013000", "account_holder": "Alice\n"}, "details.account_holder"),
+        ({"iban": "DE89\x00370400440532013000", "account_holder": "Alice"}, "details.iban"),
+        ({"iban": "DE89370400440532013000\n", "account_holder": "Alice"}, "details.iban"),
+    ],
+)
+def test_text_that_goes_to_a_bank_refuses_nul_and_control_characters(details, field):
+    # when
+    with pytest.raises(ValidationFailed) as excinfo:
+        destination_parse(method="bank_transfer", details=details)
+    # then
+    assert excinfo.value.details["violations"][0]["field"] == field
+
+
+@pytest.mark.parametrize("token", ["tok_visa_4242\n", " tok_visa_4242", "tok_visa_4242\x00"])
+def test_a_card_token_is_taken_exactly_as_sent(token):
+    with pytest.raises(ValidationFailed):
+        destination_parse(method="card", details={"card_token": token})

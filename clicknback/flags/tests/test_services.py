@@ -48,3 +48,12 @@ def test_concurrent_puts_of_one_new_flag_create_a_single_row():
     # then
     assert [result for result in results if isinstance(result, BaseException)] == []
     assert FeatureFlag.objects.filter(key="racy_flag").count() == 1
+
+
+@pytest.mark.parametrize("key", ["purchase_auto_confirm\n", "a\nb", " key", "key\x00"])
+def test_a_key_is_refused_unless_all_of_it_matches_the_pattern(key):
+    from clicknback.errors import ValidationFailed
+    from clicknback.flags.services import flag_validate_key
+
+    with pytest.raises(ValidationFailed):
+        flag_validate_key(key=key)
