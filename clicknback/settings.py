@@ -292,7 +292,8 @@ LOGGING = {
     "filters": {"request_id": {"()": "clicknback.api.middleware.RequestIdLogFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            # Masks payment details in every field (clicknback/redact.py).
+            "()": "clicknback.redact.RedactingJsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }

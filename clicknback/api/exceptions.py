@@ -12,6 +12,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from clicknback.errors import DomainError, PayloadTooLarge
+from clicknback.redact import scrub_database_errors
 from clicknback.request_context import get_request_id
 
 logger = logging.getLogger("clicknback.api")
@@ -88,6 +89,8 @@ def render_exception(exc: Exception) -> tuple[int, dict, dict]:
         return 406, error_body("NOT_ACCEPTABLE", str(exc.detail)), {}
     if isinstance(exc, drf.APIException):
         return exc.status_code, error_body(str(exc.default_code).upper(), str(exc.detail)), {}
+    # Database errors quote rows and request data in their DETAIL and CONTEXT lines.
+    scrub_database_errors(exc)
     if isinstance(exc, DatabaseOperationalError):
         # The database is unreachable (restart, failover): not a bug, and worth a retry.
         logger.warning("Database unavailable", exc_info=exc, extra={"request_id": get_request_id()})
