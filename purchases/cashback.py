@@ -1,7 +1,8 @@
 """Cashback arithmetic: pure functions, no database (API contract §1 and §6).
 
-The raw cashback is computed exactly and quantized once (ROUND_HALF_EVEN to 0.01);
-the monthly cap then limits what is credited, never below 0.00.
+The raw cashback is computed exactly and quantized once (ROUND_HALF_EVEN to 0.01) and is
+never more than the purchase amount (a fixed 3.00 on a 0.01 purchase earns 0.01); the
+monthly cap then limits what is credited, never below 0.00.
 """
 
 from decimal import Decimal
@@ -11,12 +12,14 @@ from offers.models import CashbackType
 
 
 def cashback_raw(*, amount: Decimal, cashback_type: str, cashback_value: Decimal) -> Decimal:
-    """Fixed value, or amount × percent / 100, rounded once."""
+    """Fixed value, or amount × percent / 100, rounded once; never more than ``amount``."""
     if cashback_type == CashbackType.FIXED:
-        return quantize(cashback_value)
-    if cashback_type == CashbackType.PERCENT:
-        return quantize(amount * cashback_value / Decimal(100))
-    raise ValueError(f"Unknown cashback type {cashback_type!r}.")
+        raw = quantize(cashback_value)
+    elif cashback_type == CashbackType.PERCENT:
+        raw = quantize(amount * cashback_value / Decimal(100))
+    else:
+        raise ValueError(f"Unknown cashback type {cashback_type!r}.")
+    return min(raw, quantize(amount))
 
 
 def cashback_capped(*, raw: Decimal, monthly_cap: Decimal, already_earned: Decimal) -> Decimal:

@@ -243,8 +243,18 @@ def test_merchant_without_an_offer_valid_today_has_no_offer_available(user):
 
 def test_fixed_offer_credits_its_value(user):
     offer = OfferFactory(cashback_type=CashbackType.FIXED, cashback_value=d("3.00"), monthly_cap=d("20.00"))
-    ingest(user, offer=offer, amount=d("1.00"))
+    ingest(user, offer=offer, amount=d("10.00"))
     assert balances(user)[0] == d("3.00")
+
+
+def test_fixed_offer_never_credits_more_than_the_purchase_amount(user):
+    # given: a fixed 3.00 offer
+    offer = OfferFactory(cashback_type=CashbackType.FIXED, cashback_value=d("3.00"), monthly_cap=d("20.00"))
+    # when: a purchase of 0.01
+    purchase = ingest(user, offer=offer, amount=d("0.01"))
+    # then
+    assert CashbackTransaction.objects.get(purchase=purchase).amount == d("0.01")
+    assert balances(user)[0] == d("0.01")
 
 
 # --- monthly cap -------------------------------------------------------------

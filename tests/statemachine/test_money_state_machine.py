@@ -182,6 +182,7 @@ class MoneyMachine(RuleBasedStateMachine):
             raw = quantize(offer.cashback_value)
         else:
             raw = quantize(amount * offer.cashback_value / Decimal(100))
+        raw = min(raw, amount)  # never more than the purchase amount (contract §6)
         earned = sum(
             (
                 p.cashback
