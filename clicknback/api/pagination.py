@@ -1,5 +1,7 @@
 """Offset/limit pagination with the contract's envelope and bounds (§1.2)."""
 
+import re
+
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 
@@ -10,17 +12,26 @@ from clicknback.errors import ValidationFailed
 MAX_OFFSET = 2_147_483_647
 
 
+# Query parameters are text: an integer is ASCII digits and nothing else (int() would
+# also take " 5", "+5", "1_0", "\uff15" and "\u0665").
+_DIGITS = re.compile(r"[0-9]+")
+_NEGATIVE = re.compile(r"-[0-9]+")
+
+
 def parse_page_params(query_params, default_limit: int) -> tuple[int, int]:
-    def _int(name: str, default: int, low: int, high: int | None) -> int:
+    def _int(name: str, default: int, low: int, high: int) -> int:
         raw = query_params.get(name)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
-            raise ValidationFailed(f"{name} must be an integer.", field=name, reason="Must be an integer.") from None
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        bound = f"between {low} and {high}"
+        if _NEGATIVE.fullmatch(raw):
+            raise ValidationFailed(f"{name} must be {bound}.", field=name, reason=f"Must be {bound}.")
+        if not _DIGITS.fullmatch(raw):
+            reason = "Must be an integer written with the digits 0-9."
+            raise ValidationFailed(f"{name} must be an integer.", field=name, reason=reason)
+        # Past ten digits it is out of range whatever it says; int() never sees a huge string.
+        value = int(raw) if len(raw.lstrip("0")) <= 10 else high + 1
+        if value < low or value > high:
             raise ValidationFailed(f"{name} must be {bound}.", field=name, reason=f"Must be {bound}.")
         return value
 

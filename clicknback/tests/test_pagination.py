@@ -41,3 +41,24 @@ def test_out_of_range_paging_is_a_validation_error(query):
     with pytest.raises(ValidationFailed) as excinfo:
         OffsetLimitPagination().paginate_queryset(User.objects.all(), _request(query))
     assert excinfo.value.details["violations"][0]["field"] in {"limit", "offset"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    ["１０", "١٠", "۱۰", "+5", " 5", "5 ", "1_0", "5.0", "1e2", "0x10", "\u0665", "٣", "5%0A", "-0", "9" * 5000],
+)
+@pytest.mark.parametrize("name", ["offset", "limit"])
+def test_paging_takes_ascii_digits_only(name, value):
+    # when
+    with pytest.raises(ValidationFailed) as excinfo:
+        OffsetLimitPagination().paginate_queryset(User.objects.all(), _request(f"{name}={value}".replace("+", "%2B")))
+    # then
+    assert excinfo.value.details["violations"][0]["field"] == name
+
+
+@pytest.mark.django_db
+def test_leading_zeros_are_still_a_number():
+    paginator = OffsetLimitPagination()
+    paginator.paginate_queryset(User.objects.all(), _request("offset=0003&limit=00000000000000000010"))
+    assert (paginator.offset, paginator.limit) == (3, 10)
