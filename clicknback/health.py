@@ -1,11 +1,13 @@
 """Liveness and readiness probes (no auth, no prefix)."""
 
 import logging
+from functools import wraps
 
 import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from clicknback.api.exceptions import error_body
 
@@ -43,8 +45,14 @@ def check_broker() -> bool:
 
 
 def get_only(view):
-    """Answer other methods with the contract's 405 envelope."""
+    """Answer other methods with the contract's 405 envelope.
 
+    Probes take no cookies and change nothing, so they are exempt from CSRF: without that,
+    a ``POST`` met Django's CSRF check first and got its 403 HTML page instead of the 405.
+    """
+
+    @csrf_exempt
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             response = JsonResponse(

@@ -54,9 +54,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "clicknback.api.guards.HeadWithoutBodyMiddleware",
     "clicknback.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clicknback.api.security.ContentSecurityPolicyMiddleware",
+    "clicknback.api.guards.NulGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
