@@ -244,6 +244,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     # active/inactive is shared by merchants and offers: one named enum.
     "ENUM_NAME_OVERRIDES": {"ActivationStatusEnum": "offers.models.OfferStatus"},
+    # 413, 415 and 500 on every operation that can answer them (clicknback/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clicknback.api.schema.document_transport_errors",
+    ],
 }
 
 # --- I18N / static ----------------------------------------------------------

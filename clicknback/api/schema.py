@@ -39,3 +39,30 @@ def errors(*groups: dict, **codes: str) -> dict:
     for status, description in codes.items():
         merged[int(status.lstrip("_"))] = error(description)
     return merged
+
+
+# Answers every operation can give whatever its view says, written into the document by
+# a drf-spectacular postprocessing hook (settings.SPECTACULAR_SETTINGS) so that no view
+# can forget them. 413 and 415 come from reading a body, so only operations that take one
+# list them.
+TRANSPORT_ERRORS = {
+    "413": ("PAYLOAD_TOO_LARGE: the body is larger than the configured limit (details max_bytes)", True),
+    "415": ("UNSUPPORTED_MEDIA_TYPE: the body is not application/json", True),
+    "500": ("INTERNAL_SERVER_ERROR: a bug (details request_id)", False),
+}
+ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+
+
+def document_transport_errors(result, generator, request, public):
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            takes_body = "requestBody" in operation
+            for status, (description, needs_body) in TRANSPORT_ERRORS.items():
+                if needs_body and not takes_body:
+                    continue
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": {"application/json": {"schema": ENVELOPE_REF}}}
+                )
+    return result
