@@ -16,9 +16,9 @@
 """
 
 import json
-import re
+import operator
 from decimal import Decimal
-from itertools import accumulate
+from itertools import accumulate, count
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
@@ -28,10 +28,12 @@ from clicknback.errors import PayloadTooLarge
 
 DEFAULT_MAX_DEPTH = 32
 
-# A JSON string (with its escapes), so that brackets inside strings are not counted.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# Depth is measured at C speed, about as fast as decoding: strings are cut out with
+# str.split('"') once escaped backslashes and quotes are gone, the brackets left become
+# weights (an opening one 2, a closing one 0), and the depth after k brackets is the sum
+# of the first k weights minus k.
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACKET_WEIGHTS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 
 
 class JsonNumber(Decimal):
@@ -53,8 +55,11 @@ class InvalidJson(ParseError):
 
 def nesting_depth(text: str) -> int:
     """How deeply arrays and objects nest in ``text`` (brackets inside strings ignored)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    return max(accumulate(_DEPTH_STEP[ch] for ch in brackets), default=0)
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    outside_strings = "".join(text.split('"')[::2])
+    weights = outside_strings.encode("utf-8", "surrogatepass").translate(_BRACKET_WEIGHTS, _NOT_BRACKETS)
+    return max(map(operator.sub, accumulate(weights), count(1)), default=0)
 
 
 def max_body_bytes() -> int:

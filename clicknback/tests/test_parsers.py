@@ -112,3 +112,16 @@ def test_django_refusing_a_body_by_its_length_renders_a_413_envelope(settings):
             "details": {"max_bytes": 1000},
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        (r'["\\", [[]]]', 3),  # an escaped backslash ends a string
+        (r'["a\\\"[", []]', 2),  # an escaped backslash, then an escaped quote inside the string
+        ('{"k[": "v]"}', 1),
+        ('["\\u005b", "\\u005d"]', 1),
+    ],
+)
+def test_nesting_depth_reads_escapes_as_json_does(text, depth):
+    assert nesting_depth(text) == depth
