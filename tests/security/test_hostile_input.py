@@ -263,8 +263,10 @@ def snapshot() -> tuple:
 class Probe:
     """Sends requests, checks each answer, and keeps one line per failure.
 
-    The database state is read after every write (the state after one request is the
-    state before the next); reads are checked once, by ``assert_clean``.
+    Each write runs in a savepoint that is rolled back after the database state has
+    been read, so a case that was wrongly accepted is reported and leaves nothing
+    behind that would make the next case fail for another reason (a name taken, a
+    balance spent). Reads are checked once, by ``assert_clean``.
     """
 
     clients: dict
@@ -274,12 +276,14 @@ class Probe:
 
     def send(self, label, who, method, path, data, content_type="application/json", expect=None, **extra):
         """One write request that must be refused (``expect``: its status; ANY: 2xx allowed)."""
-        before = self.state or snapshot()
-        response = getattr(self.clients[who], method)(path, data=data, content_type=content_type, **extra)
+        self.state = self.state or snapshot()
+        with transaction.atomic():
+            response = getattr(self.clients[who], method)(path, data=data, content_type=content_type, **extra)
+            changed = snapshot() != self.state
+            transaction.set_rollback(True)
         self.sent += 1
-        self.state = snapshot()
         problem = self.judge(response, expect)
-        if self.state != before and expect is not ANY:
+        if changed and expect is not ANY:
             problem = (problem + "; " if problem else "") + "the database changed"
         if problem:
             shown = data if len(data) < 120 else f"{data[:100]!r}…"
@@ -375,6 +379,13 @@ ENDPOINT_NAMES = [
 ]  # fmt: skip
 
 
+# Every body case goes to the anonymous endpoints and to one of each kind of view; the
+# others, which share the parser and the view code, get the core of them.
+FULL_BODY_CASES = {"register", "login", "refresh", "purchase create", "payout create", "flag set", "merchant status"}
+CORE_BODY_CASES = {"deep array", "deep object", "deep inside a valid body", "not JSON", "not UTF-8", "a huge integer",
+                   "a list", "null", "a NUL byte", "plain text", "brackets in a string do not count"}  # fmt: skip
+
+
 def _endpoint(world, name: str) -> Endpoint:
     return next(e for e in endpoints(world) if e.name == name)
 
@@ -431,7 +442,10 @@ def test_each_write_endpoint_refuses_hostile_input_and_writes_nothing(name, worl
             probe.send(f"{path}={value!r:.60}", endpoint.who, endpoint.method, endpoint.path, data)
     # bodies that are not acceptable as a whole
     for label, data, content_type, expect in bad_bodies(endpoint.body):
-        probe.send(label, endpoint.who, endpoint.method, endpoint.path, data, content_type=content_type, expect=expect)
+        if name in FULL_BODY_CASES or label in CORE_BODY_CASES:
+            probe.send(
+                label, endpoint.who, endpoint.method, endpoint.path, data, content_type=content_type, expect=expect
+            )
     # a body over the limit (a small one here; the shipped one below)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
     big = json.dumps({**endpoint.body, "padding": "x" * 5000})
