@@ -19,7 +19,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         supplied = request.META.get(self.header, "")
-        request_id = supplied if _SAFE_REQUEST_ID.match(supplied) else str(uuid.uuid4())
+        request_id = supplied if _SAFE_REQUEST_ID.fullmatch(supplied) else str(uuid.uuid4())
         request.request_id = request_id
         token = set_request_id(request_id)
         try:

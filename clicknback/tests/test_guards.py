@@ -103,3 +103,10 @@ def test_a_head_response_has_the_get_headers_and_no_body(path):
     assert head_status == get_status
     assert head_headers["Content-Type"] == get_headers["Content-Type"]
     assert head_headers["Content-Length"] == str(len(get_body))
+
+
+@pytest.mark.parametrize("supplied", ["abc-123\n", "abc-123\r\nSet-Cookie: x=1", "a" * 129])
+def test_a_request_id_is_echoed_only_when_all_of_it_is_safe(client, supplied):
+    response = client.get("/health/live", HTTP_X_REQUEST_ID=supplied)
+    assert response.status_code == 200
+    assert response["X-Request-ID"] != supplied
