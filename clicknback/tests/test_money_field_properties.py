@@ -21,7 +21,7 @@ FIELDS = {
     "signed": MoneyField(allow_negative=True, allow_zero=True),
 }
 PROPERTY_SETTINGS = settings(
-    max_examples=300, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=300, derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # Text that looks like an amount, and text that is almost one: digits from several
