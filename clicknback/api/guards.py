@@ -10,6 +10,7 @@
   response (``Content-Length`` included) and no body, whatever server runs the app.
 """
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
 from django.views.defaults import bad_request
 
@@ -17,6 +18,7 @@ from clicknback.api.exceptions import error_body
 
 NUL = "\x00"
 NUL_REASON = "Must not contain NUL characters."
+NUL_REFUSED = SuspiciousOperation("A NUL character in the path, the query string or a header.")
 
 
 def _is_api(request) -> bool:
@@ -48,14 +50,14 @@ class NulGuardMiddleware:
         if NUL in request.path_info:
             if _is_api(request):
                 return JsonResponse(error_body("NOT_FOUND", "No route matches this path."), status=404)
-            return bad_request(request, exception=None)
+            return bad_request(request, NUL_REFUSED)
         name = _nul_parameter(request) or _nul_header(request)
         if name is not None:
             if _is_api(request):
                 violations = [{"field": name, "reason": NUL_REASON}]
                 body = error_body("VALIDATION_ERROR", f"{name}: {NUL_REASON}", {"violations": violations})
                 return JsonResponse(body, status=422)
-            return bad_request(request, exception=None)
+            return bad_request(request, NUL_REFUSED)
         return self.get_response(request)
 
 

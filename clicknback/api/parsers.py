@@ -39,6 +39,8 @@ _BRACKET_WEIGHTS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 class JsonNumber(Decimal):
     """A JSON number with a fraction or an exponent, with the text it was written as."""
 
+    json_text: str
+
     def __new__(cls, text: str):
         number = super().__new__(cls, text)
         number.json_text = text
