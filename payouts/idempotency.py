@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from clicknback.errors import ValidationFailed
+from clicknback.text import text_problem
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import IdempotencyKey
 
@@ -46,14 +47,20 @@ class IdempotentRequest:
 
 
 def idempotency_key_validate(raw: str | None) -> str | None:
-    """The header value, or None when absent; 422 when empty or longer than 255 characters."""
+    """The header value exactly as sent, or None when absent.
+
+    422 when empty, longer than 255 characters, or carrying control characters or
+    whitespace at either end (so ``" k "`` can never be mistaken for ``"k"``).
+    """
     if raw is None:
         return None
-    key = raw.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not raw or len(raw) > MAX_KEY_LENGTH:
         reason = f"Must be 1 to {MAX_KEY_LENGTH} characters."
         raise ValidationFailed(f"Idempotency-Key: {reason}", field="Idempotency-Key", reason=reason)
-    return key
+    problem = text_problem(raw)
+    if problem is not None:
+        raise ValidationFailed(f"Idempotency-Key: {problem}", field="Idempotency-Key", reason=problem)
+    return raw
 
 
 def request_hash(body: object) -> str:

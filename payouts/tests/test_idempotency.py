@@ -258,3 +258,15 @@ def test_a_crash_between_the_payout_insert_and_its_commit_leaves_neither_payout_
     assert second.pk == first.pk
     assert IdempotencyKey.objects.get().payout_id == first.pk
     assert _available(user) == Decimal("80.00")
+
+
+@pytest.mark.parametrize("key", [" key-1", "key-1 ", "key\t1", "key\u00071"])
+def test_a_key_with_surrounding_whitespace_or_control_characters_is_422_and_claims_nothing(user, user_client, key):
+    # given
+    fund_wallet(user, available=Decimal("100.00"))
+    # when
+    response = _post(user_client, key=key)
+    # then
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["violations"][0]["field"] == "Idempotency-Key"
+    assert not Payout.objects.exists()
