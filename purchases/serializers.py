@@ -22,7 +22,8 @@ def _cashback_amount(purchase):
     if cashback is None:
         return None
     # Reversed cashback (rejected or reversed purchase) no longer counts: it reads 0.00.
-    return ZERO if cashback.status == CashbackStatus.REVERSED else cashback.amount
+    # What partial returns took back no longer counts either.
+    return ZERO if cashback.status == CashbackStatus.REVERSED else cashback.remaining
 
 
 class PurchaseCreateOutputSerializer(serializers.Serializer):
