@@ -10,7 +10,7 @@ import uuid
 
 from django.db import models
 from django.db.models.functions import Lower
-from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 
 class Partner(models.Model):
@@ -32,7 +32,7 @@ class Partner(models.Model):
         return self.name
 
 
-class PartnerAPIKeyManager(BaseAPIKeyManager):
+class PartnerAPIKeyManager(APIKeyManager):
     def assign_key(self, obj: AbstractAPIKey) -> str:
         """A new key for ``obj``: the prefix and hash are set, the primary key stays a UUID."""
         key, prefix, hashed_key = self.key_generator.generate()
@@ -52,5 +52,5 @@ class PartnerAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "partner API key"
         verbose_name_plural = "partner API keys"
-        ordering = ["-created", "-id"]
+        ordering = ("-created", "-id")  # type: ignore[assignment]
         indexes = [models.Index(fields=["partner", "-created"], name="partner_key_created")]

@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only_trigger'),
+        ("audit", "0002_append_only_trigger"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditlog',
-            name='actor_type',
-            field=models.CharField(choices=[('user', 'User'), ('admin', 'Admin'), ('partner', 'Partner'), ('system', 'System')], max_length=16),
+            model_name="auditlog",
+            name="actor_type",
+            field=models.CharField(
+                choices=[("user", "User"), ("admin", "Admin"), ("partner", "Partner"), ("system", "System")],
+                max_length=16,
+            ),
         ),
     ]
