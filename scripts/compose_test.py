@@ -219,6 +219,7 @@ class ComposeTest:
         }
         self.compose = compose_command()
         self.host_before: dict[str, str] = {}
+        self.volumes_before: set[str] | None = None
 
     # -- plumbing
 
@@ -341,6 +342,7 @@ class ComposeTest:
                     raise Failure(f"dockerd exited: {(self.workdir / 'dockerd.log').read_text()[-2000:]}")
 
     def build_images(self) -> None:
+        self.volumes_before = set(output(DOCKER, "volume", "ls", "-q").split())
         with step("stand-in base images (only those absent)"):
             absent = output(str(REPO / "docker/standins/build.sh"), "--print", env=self.env).split()
             self.images_built += absent
@@ -530,6 +532,11 @@ class ComposeTest:
         if self.saved_image:
             run(DOCKER, "tag", self.saved_image, IMAGE, check=False, capture=True)
             run(DOCKER, "rmi", "clicknback:before-compose-test", check=False, capture=True)
+        # Anonymous volumes (an image's VOLUME) of this run's containers, when compose left them.
+        if self.volumes_before is not None:
+            dangling = run(DOCKER, "volume", "ls", "-q", "--filter", "dangling=true", check=False, capture=True)
+            if new := set(dangling.stdout.split()) - self.volumes_before:
+                run(DOCKER, "volume", "rm", *new, check=False, capture=True)
         if self.dockerd is not None:
             # Untagged layers a failed build may have left; the daemon is ours.
             run(DOCKER, "image", "prune", "--force", check=False, capture=True, timeout=180)
