@@ -26,6 +26,9 @@ DOCKER="${DOCKER:-docker}"
 # stand-in is built first: it fetches and unpacks that wheel.
 PGSERVER_VERSION="$(sed -n 's/^pgserver==//p' "$REPO/requirements-local.txt")"
 
+# Part of the cache key, with the suite and the packages: bump it when rootfs() changes.
+RECIPE=1
+
 declare -A TAG=([python]="python:3.11-slim" [redis]="redis:7" [postgres]="postgres:16")
 declare -A PACKAGES=(
   [python]="ca-certificates,python3,python3-pip,python-is-python3"
@@ -39,8 +42,7 @@ log() { echo "    [standins] $*"; }
 rootfs() {
   local name=$1
   local key
-  key="$(printf '%s %s %s %s' "$SUITE" "${PACKAGES[$name]}" "$PGSERVER_VERSION" \
-    "$(sha256sum "$HERE/build.sh" | cut -c1-16)" | sha256sum | cut -c1-12)"
+  key="$(printf '%s %s %s %s' "$RECIPE" "$SUITE" "${PACKAGES[$name]}" "$PGSERVER_VERSION" | sha256sum | cut -c1-12)"
   local tarball="$CACHE/$name-$SUITE-$key.tar"
   if [ -s "$tarball" ]; then
     echo "$tarball"
@@ -80,6 +82,8 @@ rootfs() {
     "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
   tar -C "$root" --numeric-owner -cf "$tarball.tmp" .
   mv "$tarball.tmp" "$tarball"
+  # The tarball of an older recipe for this image is of no further use.
+  find "$CACHE" -maxdepth 1 -name "$name-$SUITE-*.tar" ! -name "$(basename "$tarball")" -delete
   rm -rf "$root" "$root.log"
   echo "$tarball"
 }
