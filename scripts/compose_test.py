@@ -190,6 +190,12 @@ def wait_for(what: str, predicate, timeout: float, every: float = 1.0):
         time.sleep(every)
 
 
+def docker_time(value: str) -> tuple[str, str]:
+    """docker inspect's RFC 3339 time (trailing zeros of the nanoseconds cut), comparable."""
+    seconds, _, fraction = value.rstrip("Z").partition(".")
+    return seconds, fraction.ljust(9, "0")
+
+
 def free_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -409,7 +415,7 @@ class ComposeTest:
             if state[:2] != ["exited", "0"]:
                 raise Failure(f"migrate: {state}")
             web_started = self.inspect(self.container_ids("web")[0], "{{.State.StartedAt}}")
-            if web_started < state[2]:
+            if docker_time(web_started) < docker_time(state[2]):
                 raise Failure(f"web started at {web_started}, before migrate finished at {state[2]}")
             logs = self.dc_output("logs", "--no-color", "migrate")
             if "Applying" not in logs and "No migrations to apply" not in logs:
