@@ -192,6 +192,33 @@ class RowWriter(Generic[M]):
             self.inserting(instances).send()
         return instances
 
+    def insert_absent(self, instances: Sequence[M], *, unique: str) -> list[M]:
+        """Insert the instances whose ``unique`` column holds no stored value yet; return those inserted.
+
+        One ``INSERT ... ON CONFLICT (unique) DO NOTHING``, rows in the order given (callers
+        pass them sorted, so two transactions meet their common keys in the same order).
+        An instance whose value is stored, or is being inserted by a transaction that then
+        commits, is left out, never an error. The primary key must be set on the instances.
+        """
+        if not instances:
+            return []
+        write = self.inserting(instances)
+        meta = self.model._meta
+        pk_column = self._quote(meta.pk.column)
+        sql = write.sql.split(" RETURNING ")[0]
+        sql += (
+            f" ON CONFLICT ({self._quote(concrete_field(self.model, unique).column)}) DO NOTHING RETURNING {pk_column}"
+        )
+        connection = connections[DEFAULT_DB_ALIAS]
+        with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:
+            cursor.execute(sql, write.params)
+            stored = {meta.pk.to_python(row[0]) for row in cursor.fetchall()}
+        inserted = [instance for instance in instances if instance.pk in stored]
+        for instance in inserted:
+            instance._state.adding = False
+            instance._state.db = DEFAULT_DB_ALIAS
+        return inserted
+
     def updating(self, instance: M, fields: Sequence[str]) -> Write:
         """The ``UPDATE`` of ``fields`` (plus any ``auto_now`` field) of a stored instance, not sent."""
         key = tuple(fields)

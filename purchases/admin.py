@@ -64,7 +64,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "amount",
         "currency",
         "status",
-        "rejection_reason",
+        "status_reason",
         "verification_attempts",
         "next_attempt_at",
         "claimed_until",
