@@ -573,7 +573,7 @@ class ComposeTest:
                 problems.append("dockerd did not stop within 60 s")
             # dockerd leaves the default network namespace it bind-mounted behind.
             netns = Path("/run/docker/netns/default")
-            if netns.is_mount() and not self.host_before.get("mounts"):
+            if os.path.ismount(netns) and not self.host_before.get("mounts"):
                 run("umount", str(netns), check=False, capture=True)
         left = run(DOCKER, "ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}", check=False,
                    capture=True).stdout.strip() if self.dockerd is None else ""  # fmt: skip
