@@ -282,12 +282,13 @@ class ComposeTest:
     def snapshot(self) -> dict[str, str]:
         """Every purchase, wallet and ledger row, as a count and a digest of their text."""
         tables = ("purchases_purchase", "purchases_cashbacktransaction", "wallets_wallet", "wallets_ledgerentry")
-        return {
-            table: self.sql(
-                f"SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"  # noqa: S608 - constant names
-            )
+        query = " UNION ALL ".join(
+            f"SELECT '{table}', count(*) || ' ' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"  # noqa: S608 - constant names
+            f" FROM {table} t"
             for table in tables
-        }
+        )
+        rows = self.sql(query).splitlines()
+        return dict(row.split("|", 1) for row in rows)
 
     def reconcile(self) -> None:
         result = self.dc("exec", "-T", "web", "python", "manage.py", "reconcile_wallets", capture=True, check=False)
