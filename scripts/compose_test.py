@@ -611,7 +611,10 @@ class ComposeTest:
                            capture=True, timeout=60)  # fmt: skip
                 print(tail.stdout[-6000:], flush=True)
         finally:
+            # The teardown runs to its end: no alarm, and a second Ctrl-C or SIGTERM waits.
             signal.alarm(0)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             problems = self.teardown()
         for problem in problems:
             say(f"FAILED: {problem}")
