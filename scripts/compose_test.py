@@ -485,6 +485,8 @@ class ComposeTest:
                 raise Failure(f"purchases credited more than once: {ledger}")
             say(f"    {len(ids)} purchases, each confirmed once; both workers ran tasks ({', '.join(busy)})")
             self.reconcile()
+            # The workers' own healthcheck (celery inspect ping) passes on both.
+            self.wait_healthy("worker", timeout=120)
 
     def restart_postgres(self) -> None:
         with step("docker-compose restart postgres: web answers again without a restart of its own"):
