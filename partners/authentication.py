@@ -116,6 +116,13 @@ class PartnerKeyScheme(OpenApiAuthenticationExtension):
     target_class = "partners.authentication.PartnerKeyAuthentication"
     name = "partnerApiKey"
 
+    def get_security_requirement(self, auto_schema):
+        # Every view recognises a partner key (to refuse it with a 403), but only the
+        # partner API is opened by one: only there is it a security requirement.
+        if IsPartner in getattr(auto_schema.view, "permission_classes", ()):
+            return {self.name: []}
+        return None
+
     def get_security_definition(self, auto_schema):
         return {
             "type": "apiKey",

@@ -50,7 +50,7 @@ def signature_base(params: dict[str, str]) -> str:
 
 def sign(params: dict[str, str], secret: str) -> str:
     """The hex HMAC-SHA256 of ``signature_base(params)`` keyed with ``secret``."""
-    return hmac.new(secret.encode(), signature_base(params).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode(), signature_base(params).encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 class PostbackInputSerializer(serializers.Serializer):
@@ -75,11 +75,16 @@ class PostbackInputSerializer(serializers.Serializer):
 
 
 def _verified_partner(partner_id: uuid.UUID | str, params: dict[str, str]) -> PartnerPrincipal:
-    partner = Partner.objects.filter(pk=partner_id, active=True).first()
+    try:
+        partner_uuid = uuid.UUID(str(partner_id))
+    except ValueError:
+        raise InvalidSignature() from None
+    partner = Partner.objects.filter(pk=partner_uuid, active=True).first()
     supplied = params.get("signature", "")
     if partner is None or not partner.postback_secret or not supplied:
         raise InvalidSignature()
-    if not hmac.compare_digest(sign(params, partner.postback_secret), supplied.lower()):
+    expected = sign(params, partner.postback_secret).encode()
+    if not hmac.compare_digest(expected, supplied.lower().encode("utf-8", "replace")):
         raise InvalidSignature()
     try:
         timestamp = int(params.get("timestamp", ""))

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
-from purchases.models import CashbackTransaction, Purchase
+from clicknback.money import ZERO
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseReturn
 from purchases.services import purchase_confirm, purchase_reverse
 
 
@@ -24,7 +25,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class CashbackInline(admin.StackedInline):
     model = CashbackTransaction
-    fields = ("amount", "currency", "status", "offer", "created_at", "updated_at")
+    fields = ("amount", "returned_amount", "currency", "status", "offer", "purchased_at", "created_at", "updated_at")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReturnInline(admin.TabularInline):
+    """The partner's returns of the purchase (§13), each with the cashback it took back."""
+
+    model = PurchaseReturn
+    fields = ("return_id", "amount", "cashback_taken", "full", "reason", "created_at")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -42,17 +59,25 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "external_id",
         "user_email",
         "merchant",
+        "partner",
         "amount",
+        "returned_amount",
         "currency",
         "status",
         "cashback_amount",
         "verification_attempts",
+        "purchased_at",
         "created_at",
     )
-    list_filter = ("status", ("merchant", admin.RelatedOnlyFieldListFilter), "created_at")
+    list_filter = (
+        "status",
+        ("merchant", admin.RelatedOnlyFieldListFilter),
+        ("partner", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("external_id", "user__email", "merchant__name", "=id")
     date_hierarchy = "created_at"
-    list_select_related = ("user", "merchant", "cashback")
+    list_select_related = ("user", "merchant", "cashback", "partner")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     readonly_fields = (
@@ -61,8 +86,11 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "user",
         "merchant",
         "offer",
+        "partner",
         "amount",
+        "returned_amount",
         "currency",
+        "purchased_at",
         "status",
         "status_reason",
         "verification_attempts",
@@ -72,7 +100,7 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "created_at",
         "updated_at",
     )
-    inlines = (CashbackInline,)
+    inlines = (CashbackInline, ReturnInline)
     actions = ("confirm_selected", "reverse_selected")
 
     @admin.display(description="User", ordering="user__email")
@@ -82,7 +110,10 @@ class PurchaseAdmin(ReadOnlyAdmin):
     @admin.display(description="Cashback")
     def cashback_amount(self, purchase: Purchase) -> str:
         cashback = getattr(purchase, "cashback", None)
-        return "-" if cashback is None else f"{cashback.amount:.2f} ({cashback.status})"
+        if cashback is None:
+            return "-"
+        worth = ZERO if cashback.status == CashbackStatus.REVERSED else cashback.remaining
+        return f"{worth:.2f} ({cashback.status})"
 
     def _run(self, request, queryset, service, verb: str) -> None:
         actor = Actor.admin(request.user)
