@@ -63,8 +63,12 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
     out = []
     for row in rows:
         credit = row["tx_type"] == queries.CASHBACK_CREDIT
-        if credit:
+        taken_back = row["tx_type"] == queries.CASHBACK_REVERSAL
+        if credit or taken_back:
             description = merchants.get(row["tx_purchase_id"], "")
+            if taken_back:
+                reason = row.get("tx_reason") or "no reason given"
+                description = f"{description}: {reason}" if description else reason
             url = f"/wallet/purchases/{row['tx_purchase_id']}/"
         else:
             description = f"Payout to {destinations.get(row['tx_payout_id'], '')}"
@@ -72,7 +76,7 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
         out.append(
             {
                 "id": row["tx_id"],
-                "kind": "Cashback" if credit else "Withdrawal",
+                "kind": "Cashback" if credit else ("Cashback taken back" if taken_back else "Withdrawal"),
                 "description": description,
                 "amount": euro(row["tx_amount"]) if credit else euro(-row["tx_amount"]),
                 "credit": credit,
