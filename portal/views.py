@@ -26,7 +26,7 @@ from payouts.services import payout_cancel as payout_cancel_service
 from portal import queries
 from portal.forms import WalletSignInForm, WithdrawalForm
 from portal.withdrawals import attach_service_error, new_form_key, withdrawal_request
-from purchases.models import CashbackStatus, PurchaseStatus
+from purchases.models import CashbackStatus, PurchaseReturn, PurchaseStatus
 from users.throttles import LoginRateThrottle
 from wallets.selectors import wallet_get
 
@@ -102,6 +102,8 @@ def _purchase_row(purchase) -> dict:
         "cashback_status": _status(cashback.status) if cashback else None,
         "cashback_void": bool(cashback and cashback.status == CashbackStatus.REVERSED),
         "status_reason": purchase.status_reason,
+        "returned_amount": euro(purchase.returned_amount) if purchase.returned_amount else None,
+        "purchased_at": purchase.purchased_at,
         "created_at": purchase.created_at,
         "updated_at": purchase.updated_at,
     }
@@ -216,7 +218,18 @@ def purchase_detail(request, purchase_id: uuid.UUID):
     purchase = queries.purchase_of(user_id=request.user.pk, purchase_id=purchase_id)
     if purchase is None:
         raise Http404("No such purchase.")
-    return render(request, "portal/purchase_detail.html", {"nav": "purchases", "purchase": _purchase_row(purchase)})
+    returns = [
+        {
+            "amount": euro(item.amount),
+            "cashback_taken": euro(item.cashback_taken),
+            "reason": item.reason,
+            "full": item.full,
+            "at": item.created_at,
+        }
+        for item in PurchaseReturn.objects.filter(purchase_id=purchase.pk).order_by("created_at", "id")
+    ]
+    context = {"nav": "purchases", "purchase": _purchase_row(purchase), "returns": returns}
+    return render(request, "portal/purchase_detail.html", context)
 
 
 @never_cache

@@ -6,6 +6,7 @@ together, for the API (``GET /users/me/wallet/transactions``) and the wallet pag
 both list exactly the same rows. Neither ``purchases`` nor ``payouts`` imports it.
 """
 
+import datetime as dt
 import functools
 import uuid
 
@@ -143,3 +144,18 @@ class WalletTransactionHistory:
         rows, total = wallet_transaction_page(user_id=self.user_id, offset=start, limit=stop - start)
         self._total = total
         return rows
+
+
+@functools.cache
+def _between_sql() -> str:
+    return (
+        f"SELECT {', '.join(TRANSACTION_FIELDS)} FROM ({_rows_sql()}) AS tx "  # noqa: S608 - identifiers from the models  # nosec B608
+        "WHERE tx_created_at >= %s AND tx_created_at < %s ORDER BY tx_created_at, tx_id"
+    )
+
+
+def wallet_transactions_between(*, user_id: uuid.UUID, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """The statement's rows in [start, end), oldest first (a statement download)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_between_sql(), [*_rows_params(user_id), start, end])
+        return [dict(zip(TRANSACTION_FIELDS, row, strict=True)) for row in cursor.fetchall()]
