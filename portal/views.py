@@ -19,13 +19,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clicknback.errors import DomainError
-from clicknback.money import euro
+from clicknback.money import euro, format_amount
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import PayoutMethod, PayoutStatus
+from payouts.policy import payout_terms
 from payouts.services import payout_cancel as payout_cancel_service
 from portal import queries
 from portal.forms import WalletSignInForm, WithdrawalForm
-from portal.withdrawals import attach_service_error, new_form_key, withdrawal_request
+from portal.withdrawals import (
+    attach_service_error,
+    new_form_key,
+    preview_problems,
+    saved_destinations,
+    saved_details,
+    withdrawal_request,
+)
 from purchases.models import CashbackStatus, PurchaseReturn, PurchaseStatus
 from users.throttles import LoginRateThrottle
 from wallets.selectors import wallet_get
@@ -119,6 +127,7 @@ def _payout_row(payout) -> dict:
         "external_reference": payout.external_reference,
         "failure_reason": payout.failure_reason,
         "cancellable": payout.status == PayoutStatus.REQUESTED,
+        "void": payout.status in REFUNDED,
         "requested_at": payout.requested_at,
         "processed_at": payout.processed_at,
     }
@@ -257,9 +266,15 @@ def payout_detail(request, payout_id: uuid.UUID):
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
     form = WithdrawalForm(request.POST or None, initial={"form_key": new_form_key()})
+    balances = _balances(request.user.pk)
+    terms = payout_terms(user_id=request.user.pk, available=wallet_get(user_id=request.user.pk).available_balance)
+    saved = saved_destinations(user_id=request.user.pk)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        form.is_valid()
+        if form.cleaned_data.get("saved"):
+            form.saved_details = saved_details(user_id=request.user.pk, payout_id=form.cleaned_data["saved"])
+        if not preview_problems(form, user=request.user, terms=terms):
             data = form.cleaned_data
             try:
                 withdrawal = withdrawal_request(
@@ -290,7 +305,21 @@ def withdraw(request):
                 return redirect("/wallet/payouts/")
         status = 422
         form.describe_errors()
-    context = {"nav": "withdraw", "form": form, "balances": _balances(request.user.pk)}
+    # The amount to suggest: everything that may be withdrawn now, when that reaches the minimum.
+    suggestion = terms.most if terms.most >= terms.minimum else None
+    form.fields["amount"].widget.attrs["placeholder"] = format_amount(suggestion) if suggestion else ""
+    context = {
+        "nav": "withdraw",
+        "form": form,
+        "balances": balances,
+        "terms": {
+            "minimum": euro(terms.minimum),
+            "limit": euro(terms.limit),
+            "remaining": euro(terms.remaining),
+            "can_withdraw": suggestion is not None,
+        },
+        "saved": saved,
+    }
     return render(request, "portal/withdraw.html", context, status=status)
 
 
