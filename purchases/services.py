@@ -36,6 +36,7 @@ from clicknback.audit.services import Actor, audit_inserting, audit_record, audi
 from clicknback.errors import DomainError, Forbidden, NotFound
 from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
+from clicknback.request_context import bound_request_id, get_request_id
 from clicknback.rows import RowWriter, send_together
 from purchases.cashback import cashback_for
 from purchases.errors import (
@@ -156,6 +157,7 @@ def purchase_ingest(
                 currency=normalized_currency,
                 status=PurchaseStatus.PENDING,
                 next_attempt_at=now,
+                ingest_request_id=get_request_id() or "",
             )
             _purchase_writer.insert([purchase])
             inserted = True
@@ -288,6 +290,7 @@ def purchases_decide(
     claim_token: uuid.UUID | None = None,
     count_attempt: bool = False,
     strict: bool = False,
+    request_ids: Mapping[uuid.UUID, str] | None = None,
 ) -> Decided:
     """pending → confirmed for ``confirm``, pending → rejected (with its reason) for ``reject``.
 
@@ -302,6 +305,7 @@ def purchases_decide(
     pending is ``PurchaseNotPending``; otherwise they are skipped.
     """
     reject = dict(reject or {})
+    request_ids = request_ids or {}
     wanted = list(dict.fromkeys([*confirm, *reject]))
     result = Decided(outcomes=dict.fromkeys(wanted, Decision.SKIPPED))
     if not wanted:
@@ -335,46 +339,51 @@ def purchases_decide(
         for purchase in live:
             wallet = wallets[purchase.user_id]
             amount = purchase.cashback.amount
-            try:
-                if purchase.pk in reject:
-                    reason = reject[purchase.pk][:255]
-                    batch.post(
-                        wallet=wallet,
-                        movements=[(Bucket.PENDING, -amount)],
-                        reason="cashback_rejected",
-                        source_type=SOURCE_TYPE,
-                        source_id=purchase.pk,
-                        actor=actor,
-                    )
-                    rejected.setdefault(reason, []).append(purchase)
-                    audit.append(
-                        ("purchase.rejected", purchase.pk, {"reason": reason, "cashback_amount": format_amount(amount)})
-                    )
-                    result.outcomes[purchase.pk] = Decision.REJECTED
-                else:
-                    settled = batch.credit(
-                        wallet=wallet,
-                        amount=amount,
-                        taken_from=Bucket.PENDING,
-                        reason="cashback_confirmed",
-                        source_type=SOURCE_TYPE,
-                        source_id=purchase.pk,
-                        actor=actor,
-                    )
-                    confirmed.append(purchase)
-                    audit.append(
-                        (
-                            "purchase.confirmed",
-                            purchase.pk,
-                            {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+            with bound_request_id(request_ids.get(purchase.pk)):  # the job's ledger rows
+                try:
+                    if purchase.pk in reject:
+                        reason = reject[purchase.pk][:255]
+                        batch.post(
+                            wallet=wallet,
+                            movements=[(Bucket.PENDING, -amount)],
+                            reason="cashback_rejected",
+                            source_type=SOURCE_TYPE,
+                            source_id=purchase.pk,
+                            actor=actor,
                         )
-                    )
-                    result.outcomes[purchase.pk] = Decision.CONFIRMED
-            except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
-                if strict:
-                    raise
-                result.errors[purchase.pk] = exc
-                result.outcomes[purchase.pk] = Decision.FAILED
+                        rejected.setdefault(reason, []).append(purchase)
+                        audit.append(
+                            (
+                                "purchase.rejected",
+                                purchase.pk,
+                                {"reason": reason, "cashback_amount": format_amount(amount)},
+                            )
+                        )
+                        result.outcomes[purchase.pk] = Decision.REJECTED
+                    else:
+                        settled = batch.credit(
+                            wallet=wallet,
+                            amount=amount,
+                            taken_from=Bucket.PENDING,
+                            reason="cashback_confirmed",
+                            source_type=SOURCE_TYPE,
+                            source_id=purchase.pk,
+                            actor=actor,
+                        )
+                        confirmed.append(purchase)
+                        audit.append(
+                            (
+                                "purchase.confirmed",
+                                purchase.pk,
+                                {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+                            )
+                        )
+                        result.outcomes[purchase.pk] = Decision.CONFIRMED
+                except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
+                    if strict:
+                        raise
+                    result.errors[purchase.pk] = exc
+                    result.outcomes[purchase.pk] = Decision.FAILED
         changed = timezone.now()
         fields: dict[str, object] = {**_CLEARED_CLAIM, "updated_at": changed}
         if count_attempt:
@@ -393,7 +402,7 @@ def purchases_decide(
                 purchase_id__in=[p.pk for purchases in rejected.values() for p in purchases]
             ).update(status=CashbackStatus.REVERSED, updated_at=changed)
         batch.write()
-        audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit)
+        audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit, request_ids=request_ids)
     for purchase in confirmed:
         _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
     for reason, purchases in rejected.items():

