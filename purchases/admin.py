@@ -5,8 +5,9 @@ from django.contrib import admin, messages
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
-from purchases.models import CashbackTransaction, Purchase
-from purchases.services import purchase_confirm, purchase_reverse
+from purchases.models import CashbackTransaction, Purchase, PurchaseInReview
+from purchases.selectors import review_queue
+from purchases.services import purchase_confirm, purchase_reject, purchase_requeue, purchase_reverse
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,6 +70,10 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "claimed_until",
         "claim_token",
+        "verification_errors",
+        "last_verification_error",
+        "review_since",
+        "ingest_request_id",
         "created_at",
         "updated_at",
     )
@@ -113,3 +118,43 @@ class CashbackTransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("purchase", "user", "offer")
     ordering = ("-created_at", "-id")
+
+
+REVIEW_REJECTION_REASON = "Rejected by an operator: the bank could not be asked."
+
+
+@admin.register(PurchaseInReview)
+class PurchaseInReviewAdmin(PurchaseAdmin):
+    """The review queue: the last verifier error, how many so far; confirm, reject or re-queue
+    through the services (audited, as the admin)."""
+
+    list_display = (
+        "external_id",
+        "user_email",
+        "merchant",
+        "amount",
+        "cashback_amount",
+        "verification_errors",
+        "last_verification_error",
+        "verification_attempts",
+        "review_since",
+        "created_at",
+    )
+    list_filter = (("merchant", admin.RelatedOnlyFieldListFilter), "review_since")
+    date_hierarchy = "review_since"
+    ordering = ("review_since", "id")
+    actions = ("confirm_selected", "reject_selected", "requeue_selected")
+
+    def get_queryset(self, request):
+        return review_queue().select_related("user", "merchant", "cashback")
+
+    @admin.action(description="Reject selected purchases (the bank could not be asked)")
+    def reject_selected(self, request, queryset) -> None:
+        def reject(*, purchase_id, actor):
+            return purchase_reject(purchase_id=purchase_id, reason=REVIEW_REJECTION_REASON, actor=actor)
+
+        self._run(request, queryset, reject, "rejected")
+
+    @admin.action(description="Re-queue selected purchases for the confirmation job")
+    def requeue_selected(self, request, queryset) -> None:
+        self._run(request, queryset, purchase_requeue, "re-queued")

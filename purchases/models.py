@@ -92,3 +92,12 @@ class CashbackTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.status}"
+
+
+class PurchaseInReview(Purchase):
+    """The back office's review queue: pending purchases the job gave up on after verifier errors."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "purchase in review"
+        verbose_name_plural = "review queue (verifier errors)"

@@ -263,7 +263,8 @@ def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
 
 
 # Every transition out of pending clears the confirmation job's bookkeeping.
-_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None}
+# (A purchase in the review queue leaves it too.)
+_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
 
 
 class Decision:
@@ -485,3 +486,41 @@ def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str 
             },
         )
         return purchase
+
+
+def purchase_requeue(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
+    """Give a pending purchase back to the confirmation job (an operator, from the review queue).
+
+    Its verifier errors are forgotten (the last one's text is kept for the record), it
+    leaves the review queue and is due at once; attempts already used stay used.
+    404; 409 PURCHASE_NOT_PENDING otherwise.
+    """
+    purchase_id = uuid_or_not_found(purchase_id, "purchase")
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase_id)
+        if purchase.status != PurchaseStatus.PENDING:
+            raise _not_pending(purchase)
+        errors, was_in_review = purchase.verification_errors, purchase.review_since is not None
+        purchase.verification_errors = 0
+        purchase.review_since = None
+        purchase.claimed_until = purchase.claim_token = None
+        purchase.next_attempt_at = timezone.now()
+        purchase.save(
+            update_fields=[
+                "verification_errors",
+                "review_since",
+                "claimed_until",
+                "claim_token",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="purchase.requeued",
+            resource_type=SOURCE_TYPE,
+            resource_id=purchase.pk,
+            details={"verification_errors": errors, "was_in_review": was_in_review},
+        )
+    transaction.on_commit(notify_confirmation_job)
+    return purchase

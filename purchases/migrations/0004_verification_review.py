@@ -35,4 +35,16 @@ class Migration(migrations.Migration):
                 name="purchase_in_review",
             ),
         ),
+        migrations.CreateModel(
+            name="PurchaseInReview",
+            fields=[],
+            options={
+                "verbose_name": "purchase in review",
+                "verbose_name_plural": "review queue (verifier errors)",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
+            },
+            bases=("purchases.purchase",),
+        ),
     ]
