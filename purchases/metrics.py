@@ -65,6 +65,31 @@ def verifications_observe(*, outcomes: Mapping[object, str], seconds: Mapping[ob
         logger.warning("Could not count verifications in Redis; counting pauses.", exc_info=True)
 
 
+def _dispatch_key() -> str:
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:metrics:dispatcher"
+
+
+def dispatches_observe(*, claimed: int) -> None:
+    """One dispatcher run: how many runs so far, when the last one ran, purchases claimed."""
+    global _paused_until
+    if time.monotonic() < _paused_until:
+        return
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.hincrby(_dispatch_key(), "runs", 1)
+        pipe.hincrby(_dispatch_key(), "claimed", claimed)
+        pipe.hset(_dispatch_key(), "last_run", time.time())
+        pipe.execute()
+    except redis.RedisError:
+        _paused_until = time.monotonic() + PAUSE_SECONDS
+        logger.warning("Could not count dispatcher runs in Redis; counting pauses.", exc_info=True)
+
+
+def dispatches_snapshot() -> dict[str, float]:
+    raw = _redis().hgetall(_dispatch_key())
+    return {name.decode(): float(value) for name, value in raw.items()}
+
+
 def verifications_snapshot() -> dict[str, float]:
     """The raw counters (``count:<outcome>``, ``sum:<outcome>``, ``timed:<outcome>``, ``le:<outcome>:<bound>``)."""
     raw = _redis().hgetall(_key())

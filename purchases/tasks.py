@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from purchases.confirmation import purchase_claim_due, purchase_verify, purchase_verify_chunk
+from purchases.metrics import dispatches_observe
 
 
 @shared_task(name="purchases.tasks.dispatch_purchase_confirmations")
@@ -35,6 +36,7 @@ def dispatch_purchase_confirmations() -> int:
                 dispatch_purchase_confirmations.apply_async(producer=producer)
 
     transaction.on_commit(fan_out)
+    dispatches_observe(claimed=len(claims))
     return len(claims)
 
 

@@ -43,6 +43,10 @@ STOP_TIMEOUT = 15.0  # seconds between SIGTERM and SIGKILL
 READY_TIMEOUT = 90.0  # seconds the web server has to answer /health/ready
 CHECK_INTERVAL = 5.0  # seconds between two checks of PostgreSQL and Redis
 STEP = "==> "
+# The queues, named as clicknback/settings.py names them (this script imports no Django).
+CONTROL_QUEUE = os.environ.get("CELERY_QUEUE", "clicknback")
+VERIFY_QUEUE = os.environ.get("CELERY_VERIFY_QUEUE", f"{CONTROL_QUEUE}.verify")
+WEBHOOK_QUEUE = os.environ.get("CELERY_WEBHOOK_QUEUE", f"{CONTROL_QUEUE}.webhooks")
 
 
 def shown(path: Path) -> str:
@@ -330,15 +334,11 @@ class Stack:
                 ],
                 LOG_DIR / "web.log",
             ),
-            Child(
-                "worker",
-                [
-                    # Celery warns about running as root (in a container, say) on every start.
-                    PY, "-W", "ignore:You're running the worker with superuser privileges",
-                    "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO", "--concurrency", "2",
-                ],
-                LOG_DIR / "worker.log",
-            ),
+            # The verifications, the dispatcher (with the other beat tasks) and the webhook
+            # deliveries each have a queue and workers of their own (clicknback/settings.py).
+            self.celery_worker("worker", VERIFY_QUEUE, concurrency=2),
+            self.celery_worker("control", CONTROL_QUEUE, concurrency=1),
+            self.celery_worker("webhooks", WEBHOOK_QUEUE, concurrency=1),
             Child(
                 "beat",
                 [
@@ -351,6 +351,19 @@ class Stack:
         self.state = {child.name: "starting" for child in self.processes}
         self.failures = dict.fromkeys(self.state, 0)
         self.restart_at: dict[str, float] = {}
+
+    @staticmethod
+    def celery_worker(name: str, queue: str, *, concurrency: int) -> Child:
+        return Child(
+            name,
+            [
+                # Celery warns about running as root (in a container, say) on every start.
+                PY, "-W", "ignore:You're running the worker with superuser privileges",
+                "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO",
+                "-Q", queue, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+            ],
+            LOG_DIR / f"{name}.log",
+        )  # fmt: skip
 
     # -- steps
 
@@ -481,7 +494,7 @@ class Stack:
         raise Stopping
 
     def summary(self) -> str:
-        """One line: "web ok · worker ok · beat ok · postgres ok · redis ok"."""
+        """One line: "web ok · worker ok · control ok · webhooks ok · beat ok · postgres ok · redis ok"."""
         states = {**self.state, **self.health}
         return " · ".join(f"{name} {state}" for name, state in states.items())
 
