@@ -52,7 +52,8 @@ def duration(delta: dt.timedelta | None) -> str:
 def dashboard(request):
     now = timezone.now()
     today = metrics.utc_today()
-    backlog = metrics.pending_backlog()
+    groups = confirmation_backlog()
+    backlog = metrics.pending_backlog(groups)
     waiting = metrics.payouts_waiting()
     daily = metrics.daily_cashback_and_payouts(today=today)
     chart = charts.bar_chart(
@@ -76,7 +77,7 @@ def dashboard(request):
         "backlog_stale": (backlog.oldest_age(now) or dt.timedelta(0)) > STALE_AFTER,
         "backlog_groups": [
             {"state": group.state, "label": group.label, "count": group.count, "age": duration(group.oldest_age(now))}
-            for group in confirmation_backlog()
+            for group in groups
         ],
         "waiting": waiting,
         "waiting_requested_amount": euro(waiting.requested_amount),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "clicknback.api.metrics.RequestMetricsMiddleware",
     "clicknback.api.guards.HeadWithoutBodyMiddleware",
     "clicknback.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -215,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+# GET /metrics (Prometheus): with a token, only "Authorization: Bearer <token>"; without
+# one, only clients on loopback or private addresses.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 PAYOUT_MIN_AMOUNT = env.str("PAYOUT_MIN_AMOUNT", default="10.00")
 PAYOUT_MONTHLY_LIMIT = env.str("PAYOUT_MONTHLY_LIMIT", default="100.00")

@@ -119,7 +119,9 @@ def test_make_run_shows_steps_then_only_the_banner_and_stops_cleanly_on_ctrl_c(m
     assert run.screen == shown, run.screen[len(shown) :]
     assert run.screen.endswith(health.group(0) + "\n")
     logs = data_dir / "logs"
-    assert {"web.log", "worker.log", "control.log", "webhooks.log", "beat.log", "stack.log"} <= {path.name for path in logs.iterdir()}
+    assert {"web.log", "worker.log", "control.log", "webhooks.log", "beat.log", "stack.log"} <= {
+        path.name for path in logs.iterdir()
+    }
     assert "GET /favicon.ico" in (logs / "web.log").read_text()
     assert "superuser privileges" not in (logs / "worker.log").read_text()
     stack = processes_of(data_dir)
