@@ -37,8 +37,37 @@ class CashbackInline(admin.StackedInline):
         return False
 
 
+class PurchaseActions(ReadOnlyAdmin):
+    """Columns and actions shared by the purchase list and the review queue."""
+
+    @admin.display(description="User", ordering="user__email")
+    def user_email(self, purchase: Purchase) -> str:
+        return purchase.user.email
+
+    @admin.display(description="Cashback")
+    def cashback_amount(self, purchase: Purchase) -> str:
+        cashback = getattr(purchase, "cashback", None)
+        return "-" if cashback is None else f"{cashback.amount:.2f} ({cashback.status})"
+
+    def _run(self, request, queryset, service, verb: str) -> None:
+        actor = Actor.admin(request.user)
+        done = 0
+        for purchase_id in queryset.values_list("pk", flat=True):
+            try:
+                service(purchase_id=purchase_id, actor=actor)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"Purchase {purchase_id}: {exc.message}", level=messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} purchase(s) {verb}.", level=messages.SUCCESS)
+
+    @admin.action(description="Confirm selected pending purchases")
+    def confirm_selected(self, request, queryset) -> None:
+        self._run(request, queryset, purchase_confirm, "confirmed")
+
+
 @admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdmin):
+class PurchaseAdmin(PurchaseActions):
     list_display = (
         "external_id",
         "user_email",
@@ -80,31 +109,6 @@ class PurchaseAdmin(ReadOnlyAdmin):
     inlines = (CashbackInline,)
     actions = ("confirm_selected", "reverse_selected")
 
-    @admin.display(description="User", ordering="user__email")
-    def user_email(self, purchase: Purchase) -> str:
-        return purchase.user.email
-
-    @admin.display(description="Cashback")
-    def cashback_amount(self, purchase: Purchase) -> str:
-        cashback = getattr(purchase, "cashback", None)
-        return "-" if cashback is None else f"{cashback.amount:.2f} ({cashback.status})"
-
-    def _run(self, request, queryset, service, verb: str) -> None:
-        actor = Actor.admin(request.user)
-        done = 0
-        for purchase_id in queryset.values_list("pk", flat=True):
-            try:
-                service(purchase_id=purchase_id, actor=actor)
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"Purchase {purchase_id}: {exc.message}", level=messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} purchase(s) {verb}.", level=messages.SUCCESS)
-
-    @admin.action(description="Confirm selected pending purchases")
-    def confirm_selected(self, request, queryset) -> None:
-        self._run(request, queryset, purchase_confirm, "confirmed")
-
     @admin.action(description="Reverse selected purchases (clawback if already confirmed)")
     def reverse_selected(self, request, queryset) -> None:
         self._run(request, queryset, purchase_reverse, "reversed")
@@ -124,7 +128,7 @@ REVIEW_REJECTION_REASON = "Rejected by an operator: the bank could not be asked.
 
 
 @admin.register(PurchaseInReview)
-class PurchaseInReviewAdmin(PurchaseAdmin):
+class PurchaseInReviewAdmin(PurchaseActions):
     """The review queue: the last verifier error, how many so far; confirm, reject or re-queue
     through the services (audited, as the admin)."""
 
@@ -144,6 +148,9 @@ class PurchaseInReviewAdmin(PurchaseAdmin):
     date_hierarchy = "review_since"
     ordering = ("review_since", "id")
     actions = ("confirm_selected", "reject_selected", "requeue_selected")
+    search_fields = PurchaseAdmin.search_fields
+    readonly_fields = PurchaseAdmin.readonly_fields
+    inlines = PurchaseAdmin.inlines
 
     def get_queryset(self, request):
         return review_queue().select_related("user", "merchant", "cashback")

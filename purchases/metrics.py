@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -36,7 +37,7 @@ def _redis() -> redis.Redis:
         return _client
 
 
-def verifications_observe(*, outcomes: Mapping[object, str], seconds: Mapping[object, float]) -> None:
+def verifications_observe(*, outcomes: Mapping[Any, str], seconds: Mapping[Any, float]) -> None:
     """Count each purchase's outcome; add the verifications' durations to the histogram."""
     global _paused_until
     if not outcomes or time.monotonic() < _paused_until:
@@ -86,11 +87,13 @@ def dispatches_observe(*, claimed: int) -> None:
 
 
 def dispatches_snapshot() -> dict[str, float]:
-    raw = _redis().hgetall(_dispatch_key())
-    return {name.decode(): float(value) for name, value in raw.items()}
+    return _decoded(_redis().hgetall(_dispatch_key()))
 
 
 def verifications_snapshot() -> dict[str, float]:
     """The raw counters (``count:<outcome>``, ``sum:<outcome>``, ``timed:<outcome>``, ``le:<outcome>:<bound>``)."""
-    raw = _redis().hgetall(_key())
-    return {name.decode(): float(value) for name, value in raw.items()}
+    return _decoded(_redis().hgetall(_key()))
+
+
+def _decoded(raw: Any) -> dict[str, float]:
+    return {(name.decode() if isinstance(name, bytes) else name): float(value) for name, value in raw.items()}
