@@ -47,7 +47,7 @@ from clicknback.audit.services import SYSTEM, audit_record_many
 from clicknback.flags.services import flag_evaluate
 from purchases.models import Purchase, PurchaseStatus
 from purchases.selectors import JOB_FLAG, auto_confirm_scopes
-from purchases.services import Decision, purchases_decide
+from purchases.services import Decision, notify_confirmation_job, purchases_decide
 from purchases.verifier import Decline, verifier_get
 
 logger = logging.getLogger(__name__)
@@ -401,7 +401,10 @@ def purchase_verify_chunk(
     timed_out = [pk for pk, outcome in result.outcomes.items() if outcome == Outcome.TIMEOUT]
     if timed_out:
         logger.warning("Verification of %d purchase(s) timed out (first: %s).", len(timed_out), timed_out[0])
-    return result.counts()
+    counts = result.counts()
+    if counts.get(Outcome.DEFERRED):
+        notify_confirmation_job()  # released purchases are due now: the dispatcher takes them within a second
+    return counts
 
 
 def _observe(result: ChunkResult) -> None:

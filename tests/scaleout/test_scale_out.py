@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -206,5 +207,6 @@ def test_the_system_on_six_hosts_loses_nothing_when_a_worker_host_dies():
             f"hosts, wk2 killed after {killed_at} confirmed; {result['confirmed']} confirmed exactly once in "
             f"{result['seconds']} s, reconcile clean; whole test {time.monotonic() - started:.0f} s",
         )
+        shutil.rmtree(workdir, ignore_errors=True)  # kept when the test fails, for its logs
     finally:
         network.destroy()
