@@ -94,7 +94,18 @@ def admin_client(admin_user, client_for):
 @pytest.fixture(autouse=True)
 def _reset_auth_throttles():
     """Login/registration throttle counters (Redis) never leak from one test into another."""
+    from clicknback.api.throttling import reset_throttles
     from users.throttles import reset_auth_throttles
 
     reset_auth_throttles()
+    reset_throttles()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _per_user_throttles_off(settings):
+    """Tests send many requests from one user or key in a second; the throttle tests turn
+    the per-user and per-key rates back on."""
+    settings.PURCHASE_THROTTLE_RATE = "off"
+    settings.PAYOUT_THROTTLE_RATE = "off"
+    settings.PARTNER_RATE_LIMIT = "off"

@@ -31,7 +31,7 @@ PURCHASE_COLUMNS = [
     ("status", "status"),
     ("cashback_amount", "cashback__amount"),
     ("cashback_status", "cashback__status"),
-    ("rejection_reason", "rejection_reason"),
+    ("status_reason", "status_reason"),
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
 ]
@@ -53,7 +53,7 @@ TEXT_COLUMNS = {
     "external_id",
     "user_email",
     "merchant_name",
-    "rejection_reason",
+    "status_reason",
     "external_reference",
     "failure_reason",
 }

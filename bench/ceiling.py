@@ -51,6 +51,7 @@ def render_scripts(*, users: int, merchants: int) -> dict[str, str]:
             "amount": ":amount_cents / 100.0",
             "currency": "'EUR'",
             "status": "'pending'",
+            "purchased_at": "now()",
             "created_at": "now()",
             "updated_at": "now()",
         },
@@ -65,6 +66,7 @@ def render_scripts(*, users: int, merchants: int) -> dict[str, str]:
             "amount": cashback,
             "currency": "'EUR'",
             "status": "'pending'",
+            "purchased_at": "now()",
             "created_at": "now()",
             "updated_at": "now()",
         },
@@ -113,9 +115,9 @@ def render_scripts(*, users: int, merchants: int) -> dict[str, str]:
             " AND o.status = 'active' AND o.start_date <= current_date AND o.end_date >= current_date \\gset",
             f"SELECT id AS wid, pending_balance FROM {table(Wallet)} WHERE user_id = bench_uuid({USER}, :u)"
             " FOR UPDATE \\gset",
-            f"SELECT coalesce(sum(amount), 0) AS earned FROM {table(CashbackTransaction)}"
+            f"SELECT coalesce(sum(amount - returned_amount), 0) AS earned FROM {table(CashbackTransaction)}"
             f" WHERE user_id = bench_uuid({USER}, :u) AND offer_id = bench_uuid({OFFER}, :m)"
-            " AND created_at >= date_trunc('month', now()) AND status <> 'reversed' \\gset",
+            " AND purchased_at >= date_trunc('month', now()) AND status <> 'reversed' \\gset",
             purchase + ";",
             # The four writes after the cap sum in one statement: the least a correct
             # ingestion must send (the app sends them as four statements).

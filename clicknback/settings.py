@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "corsheaders",
+    "rest_framework_api_key",
     "clicknback.audit",
     "clicknback.flags",
     "users",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "wallets",
     "purchases",
     "payouts",
+    "partners",
     "demo",
     "clicknback",
 ]
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "clicknback.api.security.ContentSecurityPolicyMiddleware",
     "clicknback.api.guards.NulGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -225,6 +229,24 @@ PAYOUT_MIN_AMOUNT = env.str("PAYOUT_MIN_AMOUNT", default="10.00")
 PAYOUT_MONTHLY_LIMIT = env.str("PAYOUT_MONTHLY_LIMIT", default="100.00")
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# --- Partners (contract §13) ------------------------------------------------------
+# How far back a partner may date a purchase (days); up to 5 minutes ahead is allowed.
+PURCHASE_MAX_AGE_DAYS = env.int("PURCHASE_MAX_AGE_DAYS", default=90)
+PURCHASE_MAX_FUTURE_SECONDS = 300
+PARTNER_BATCH_MAX_ITEMS = 1000
+# A postback's timestamp may be this far from now, either way.
+POSTBACK_TIMESTAMP_WINDOW_SECONDS = env.int("POSTBACK_TIMESTAMP_WINDOW_SECONDS", default=300)
+# Throttles, counted in the Redis cache ("off" disables one): per partner key, and per
+# user for purchase ingestion and payout requests (§9).
+PARTNER_RATE_LIMIT = env.str("PARTNER_RATE_LIMIT", default="1200/min")
+PURCHASE_THROTTLE_RATE = env.str("PURCHASE_THROTTLE_RATE", default="120/min")
+PAYOUT_THROTTLE_RATE = env.str("PAYOUT_THROTTLE_RATE", default="10/min")
+# Browser calls from other origins (django-cors-headers): none unless listed.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|postbacks)/.*$"
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
+
 # --- Request limits -------------------------------------------------------------
 # The largest request body any view reads (Django's own setting, here configurable): a
 # bigger API body is a 413 PAYLOAD_TOO_LARGE. gunicorn.conf.py limits the request line
@@ -236,8 +258,13 @@ API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 # --- REST framework ---------------------------------------------------------
 AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="5/min")
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["clicknback.api.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "clicknback.api.authentication.BearerTokenAuthentication",
+        # A partner key is recognised everywhere so that it is refused with a 403 (not
+        # taken for a malformed token) outside /partner/*, where it is the only credential.
+        "partners.authentication.PartnerKeyAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["clicknback.api.permissions.IsUser"],
     "DEFAULT_RENDERER_CLASSES": ["clicknback.api.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["clicknback.api.parsers.DecimalJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "clicknback.api.pagination.OffsetLimitPagination",

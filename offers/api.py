@@ -1,13 +1,12 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import OffsetLimitPagination, parse_page_params
-from clicknback.api.permissions import IsAdmin
+from clicknback.api.permissions import IsAdmin, IsUser
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.audit.services import Actor
 from clicknback.catalog_cache import cached_page
@@ -30,7 +29,7 @@ class OfferListCreateApi(ListAPIView):
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsAdmin()]
-        return [IsAuthenticated()]
+        return [IsUser()]
 
     def get_queryset(self):
         user = self.request.user

@@ -10,6 +10,7 @@ from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
+from clicknback.api.throttling import PayoutRequestThrottle
 from clicknback.audit.services import Actor
 from payouts.filters import AdminPayoutFilter, PayoutFilter
 from payouts.idempotency import IdempotentRequest, idempotency_key_validate, request_hash
@@ -66,6 +67,10 @@ def _page(view, request, queryset, serializer_class) -> Response:
 
 
 class PayoutCreateMixin:
+    def get_throttles(self):
+        # Payout requests are throttled per user (§9); reading the list is not.
+        return [PayoutRequestThrottle()] if self.request.method == "POST" else []
+
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"))
         serializer = PayoutCreateInputSerializer(data=request.data)

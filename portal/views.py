@@ -94,7 +94,7 @@ def _purchase_row(purchase) -> dict:
         "cashback": euro(cashback.amount) if cashback else "—",
         "cashback_status": _status(cashback.status) if cashback else None,
         "cashback_void": bool(cashback and cashback.status == CashbackStatus.REVERSED),
-        "rejection_reason": purchase.rejection_reason,
+        "status_reason": purchase.status_reason,
         "created_at": purchase.created_at,
         "updated_at": purchase.updated_at,
     }

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
-from purchases.models import CashbackTransaction, Purchase, PurchaseInReview
+from clicknback.money import ZERO
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseInReview, PurchaseReturn
 from purchases.selectors import review_queue
 from purchases.services import purchase_confirm, purchase_reject, purchase_requeue, purchase_reverse
 
@@ -25,7 +26,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class CashbackInline(admin.StackedInline):
     model = CashbackTransaction
-    fields = ("amount", "currency", "status", "offer", "created_at", "updated_at")
+    fields = ("amount", "returned_amount", "currency", "status", "offer", "purchased_at", "created_at", "updated_at")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReturnInline(admin.TabularInline):
+    """The partner's returns of the purchase (§13), each with the cashback it took back."""
+
+    model = PurchaseReturn
+    fields = ("return_id", "amount", "cashback_taken", "full", "reason", "created_at")
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -47,7 +64,10 @@ class PurchaseActions(ReadOnlyAdmin):
     @admin.display(description="Cashback")
     def cashback_amount(self, purchase: Purchase) -> str:
         cashback = getattr(purchase, "cashback", None)
-        return "-" if cashback is None else f"{cashback.amount:.2f} ({cashback.status})"
+        if cashback is None:
+            return "-"
+        worth = ZERO if cashback.status == CashbackStatus.REVERSED else cashback.remaining
+        return f"{worth:.2f} ({cashback.status})"
 
     def _run(self, request, queryset, service, verb: str) -> None:
         actor = Actor.admin(request.user)
@@ -72,17 +92,25 @@ class PurchaseAdmin(PurchaseActions):
         "external_id",
         "user_email",
         "merchant",
+        "partner",
         "amount",
+        "returned_amount",
         "currency",
         "status",
         "cashback_amount",
         "verification_attempts",
+        "purchased_at",
         "created_at",
     )
-    list_filter = ("status", ("merchant", admin.RelatedOnlyFieldListFilter), "created_at")
+    list_filter = (
+        "status",
+        ("merchant", admin.RelatedOnlyFieldListFilter),
+        ("partner", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
     search_fields = ("external_id", "user__email", "merchant__name", "=id")
     date_hierarchy = "created_at"
-    list_select_related = ("user", "merchant", "cashback")
+    list_select_related = ("user", "merchant", "cashback", "partner")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
     readonly_fields = (
@@ -91,10 +119,13 @@ class PurchaseAdmin(PurchaseActions):
         "user",
         "merchant",
         "offer",
+        "partner",
         "amount",
+        "returned_amount",
         "currency",
+        "purchased_at",
         "status",
-        "rejection_reason",
+        "status_reason",
         "verification_attempts",
         "next_attempt_at",
         "claimed_until",
@@ -106,7 +137,7 @@ class PurchaseAdmin(PurchaseActions):
         "created_at",
         "updated_at",
     )
-    inlines = (CashbackInline,)
+    inlines = (CashbackInline, ReturnInline)
     actions = ("confirm_selected", "reverse_selected")
 
     @admin.action(description="Reverse selected purchases (clawback if already confirmed)")

@@ -9,6 +9,7 @@ from clicknback.api.filtering import filter_parameters, filter_query
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, errors
+from clicknback.api.throttling import PurchaseIngestThrottle
 from clicknback.audit.services import Actor
 from clicknback.errors import Forbidden
 from clicknback.lookup import uuid_or_not_found
@@ -49,6 +50,10 @@ def _page(view: APIView, request, queryset):
 
 
 class PurchaseListCreateApi(APIView):
+    def get_throttles(self):
+        # Ingestion is throttled per user (§9); the admin's list is not.
+        return [PurchaseIngestThrottle()] if self.request.method == "POST" else []
+
     def get_permissions(self):
         if self.request.method == "GET":
             return [IsAdmin()]

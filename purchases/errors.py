@@ -49,3 +49,27 @@ class InvalidPurchaseStatus(DomainError):
     code = "INVALID_PURCHASE_STATUS"
     http_status = 422
     default_message = "Unknown purchase status."
+
+
+class MerchantNotAllowed(DomainError):
+    code = "MERCHANT_NOT_ALLOWED"
+    http_status = 403
+    default_message = "This partner is not linked to the merchant."
+
+
+class UserNotEligible(DomainError):
+    code = "USER_NOT_ELIGIBLE"
+    http_status = 422
+    default_message = "The user is unknown or deactivated."
+
+
+class PurchaseDateOutOfRange(DomainError):
+    code = "PURCHASE_DATE_OUT_OF_RANGE"
+    http_status = 422
+    default_message = "purchased_at is too far in the past or in the future."
+
+
+class ReturnExceedsPurchase(DomainError):
+    code = "RETURN_EXCEEDS_PURCHASE"
+    http_status = 422
+    default_message = "The return is larger than what is left of the purchase."

@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from clicknback.money import ZERO
 from purchases.models import CashbackStatus, CashbackTransaction
@@ -21,7 +21,7 @@ def contribution() -> dict[uuid.UUID, dict[str, Decimal]]:
     rows = (
         CashbackTransaction.objects.filter(status__in=[CashbackStatus.PENDING, CashbackStatus.AVAILABLE])
         .values("user_id", "status")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(F("amount") - F("returned_amount")))
         .values_list("user_id", "status", "total")
         .order_by()
     )

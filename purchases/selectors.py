@@ -10,6 +10,7 @@ path. Tests hold each one equal to its ORM twin.
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -78,26 +79,43 @@ class OfferTerms:
 def _offer_terms_sql() -> str:
     offer = functools.partial(column, Offer)
     columns = ", ".join(offer(name) for name in ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap"))
+    # One row per asked (merchant, day) that has an offer; a merchant has at most one
+    # active offer, so at most one row per pair.
     return (
-        f"SELECT {columns} FROM {table(Offer)} "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
+        f"SELECT k.i, {columns} FROM unnest(%s::int[], %s::uuid[], %s::date[]) AS k(i, merchant_id, day) "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
+        f"INNER JOIN {table(Offer)} ON {offer('merchant')} = k.merchant_id "
         f"INNER JOIN {table(Merchant)} ON {offer('merchant')} = {column(Merchant, 'id')} "
-        f"WHERE {offer('merchant')} = %s AND {column(Merchant, 'active')} AND {offer('status')} = %s "
-        f"AND {offer('start_date')} <= %s AND {offer('end_date')} >= %s LIMIT 1"
+        f"WHERE {column(Merchant, 'active')} AND {offer('status')} = %s "
+        f"AND {offer('start_date')} <= k.day AND {offer('end_date')} >= k.day"
     )
 
 
-def offer_terms_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> OfferTerms | None:
-    """The terms of the offer a purchase at this merchant earns on ``on_date``, or None.
+def offer_terms_for_purchases(
+    *, wanted: Sequence[tuple[uuid.UUID, dt.date]]
+) -> dict[tuple[uuid.UUID, dt.date], OfferTerms]:
+    """The terms of the offer a purchase earns at each (merchant, day) asked, in one statement.
 
     The rule is ``offers.selectors.offers_valid_on`` (an active offer of an active
-    merchant, valid on ``on_date``, bounds inclusive; at most one per merchant), written
-    here as one statement without model instances; ``purchases/tests/test_selectors.py``
-    holds the two equal. A change to the rule changes both.
+    merchant, valid on the day, bounds inclusive; at most one per merchant), written
+    here without model instances; ``purchases/tests/test_selectors.py`` holds the two
+    equal. A change to the rule changes both. Pairs with no offer are absent.
     """
+    pairs = list(dict.fromkeys(wanted))
+    if not pairs:
+        return {}
+    params: list = [list(range(len(pairs))), [m for m, _ in pairs], [d for _, d in pairs], OfferStatus.ACTIVE.value]
     with connection.cursor() as cursor:
-        cursor.execute(_offer_terms_sql(), [merchant_id, OfferStatus.ACTIVE.value, on_date, on_date])
-        row = cursor.fetchone()
-    return None if row is None else OfferTerms(*row)
+        cursor.execute(_offer_terms_sql(), params)
+        rows = cursor.fetchall()
+    found: dict[tuple[uuid.UUID, dt.date], OfferTerms] = {}
+    for index, *terms in rows:
+        found.setdefault(pairs[index], OfferTerms(*terms))
+    return found
+
+
+def offer_terms_for_purchase(*, merchant_id: uuid.UUID, on_date: dt.date) -> OfferTerms | None:
+    """The terms of the offer a purchase at this merchant earns on ``on_date``, or None."""
+    return offer_terms_for_purchases(wanted=[(merchant_id, on_date)]).get((merchant_id, on_date))
 
 
 def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -112,28 +130,51 @@ def month_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
 def _earned_sql() -> str:
     cashback = functools.partial(column, CashbackTransaction)
     return (
-        f"SELECT SUM({cashback('amount')}) "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
-        f"FROM {table(CashbackTransaction)} WHERE {cashback('user')} = %s AND {cashback('offer')} = %s "
-        f"AND {cashback('created_at')} >= %s AND {cashback('created_at')} < %s AND {cashback('status')} IN (%s, %s)"
+        f"SELECT k.i, SUM({cashback('amount')} - {cashback('returned_amount')}) "  # noqa: S608 - identifiers from the models, values are parameters  # nosec B608
+        f"FROM unnest(%s::int[], %s::uuid[], %s::uuid[], %s::timestamptz[], %s::timestamptz[]) "
+        f"AS k(i, user_id, offer_id, lo, hi) "
+        f"INNER JOIN {table(CashbackTransaction)} "
+        f"ON {cashback('user')} = k.user_id AND {cashback('offer')} = k.offer_id "
+        f"AND {cashback('purchased_at')} >= k.lo AND {cashback('purchased_at')} < k.hi "
+        f"WHERE {cashback('status')} IN (%s, %s) GROUP BY k.i"
     )
 
 
-def cashback_earned_in_month(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment: dt.datetime) -> Decimal:
-    """Cashback this user earned from this offer in the UTC month of ``moment``:
-    pending and available count, reversed does not (so a reversal frees room)."""
-    start, end = month_bounds(moment)
-    params: list[uuid.UUID | dt.datetime | str] = [
-        user_id,
-        offer_id,
-        start,
-        end,
+CapKey = tuple[uuid.UUID, uuid.UUID, dt.datetime]  # (user, offer, first instant of the UTC month)
+
+
+def cap_key(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment: dt.datetime) -> CapKey:
+    return user_id, offer_id, month_bounds(moment)[0]
+
+
+def cashback_earned_in_months(*, keys: Sequence[CapKey]) -> dict[CapKey, Decimal]:
+    """Cashback each user earned from each offer in each UTC month asked, in one statement:
+    pending and available count (less what returns took back), reversed does not (so a
+    reversal or a return frees room). The month is the purchase's ``purchased_at``."""
+    keys = list(dict.fromkeys(keys))
+    earned = dict.fromkeys(keys, ZERO)
+    if not keys:
+        return earned
+    params: list = [
+        list(range(len(keys))),
+        [user for user, _, _ in keys],
+        [offer for _, offer, _ in keys],
+        [start for _, _, start in keys],
+        [month_bounds(start)[1] for _, _, start in keys],
         CashbackStatus.PENDING.value,
         CashbackStatus.AVAILABLE.value,
     ]
     with connection.cursor() as cursor:
         cursor.execute(_earned_sql(), params)
-        (total,) = cursor.fetchone()
-    return ZERO if total is None else total
+        for index, total in cursor.fetchall():
+            earned[keys[index]] = ZERO if total is None else total
+    return earned
+
+
+def cashback_earned_in_month(*, user_id: uuid.UUID, offer_id: uuid.UUID, moment: dt.datetime) -> Decimal:
+    """``cashback_earned_in_months`` for one user, offer and month."""
+    key = cap_key(user_id=user_id, offer_id=offer_id, moment=moment)
+    return cashback_earned_in_months(keys=[key])[key]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ def _cashback_amount(purchase):
     if cashback is None:
         return None
     # Reversed cashback (rejected or reversed purchase) no longer counts: it reads 0.00.
-    return ZERO if cashback.status == CashbackStatus.REVERSED else cashback.amount
+    # What partial returns took back no longer counts either.
+    return ZERO if cashback.status == CashbackStatus.REVERSED else cashback.remaining
 
 
 class PurchaseCreateOutputSerializer(serializers.Serializer):
@@ -48,11 +49,18 @@ class PurchaseOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["pending", "confirmed", "rejected", "reversed"])
     cashback_amount = serializers.SerializerMethodField()
     cashback_status = serializers.SerializerMethodField()
+    purchased_at = serializers.DateTimeField()
+    returned_amount = MoneyOutputField()
+    status_reason = serializers.SerializerMethodField()
+    partner_id = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
     def get_cashback_amount(self, purchase) -> str | None:
         return MoneyOutputField().to_representation(_cashback_amount(purchase))
+
+    def get_status_reason(self, purchase) -> str | None:
+        return purchase.status_reason or None
 
     def get_cashback_status(self, purchase) -> str | None:
         cashback = getattr(purchase, "cashback", None)

@@ -17,7 +17,6 @@ Every transition is one ``transaction.atomic()`` that locks, re-reads and then d
   most once a second per process, see ``notify_confirmation_job``).
 """
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -28,84 +27,27 @@ from decimal import Decimal
 
 from celery import current_app
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_record_many, audit_row
-from clicknback.errors import DomainError, Forbidden, NotFound
+from clicknback.audit.services import Actor, audit_record, audit_record_many
+from clicknback.errors import NotFound
 from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
-from clicknback.money import SUPPORTED_CURRENCIES, ZERO, format_amount
-from clicknback.request_context import bound_request_id, get_request_id
-from clicknback.rows import RowWriter, send_together
-from purchases.cashback import cashback_for
+from clicknback.money import format_amount
+from clicknback.request_context import bound_request_id
 from purchases.errors import (
-    DuplicatePurchase,
-    MerchantNotEligible,
-    OfferNotAvailable,
-    PurchaseAlreadyReversed,
     PurchaseNotPending,
-    PurchaseNotReversible,
-    UnsupportedCurrency,
 )
+from purchases.ingestion import Ingested, Outcome, PurchaseReport, Reporter, purchases_ingest
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
-from purchases.selectors import (
-    cashback_earned_in_month,
-    merchant_eligible,
-    offer_terms_for_purchase,
-    purchase_external_get,
-)
 from wallets.models import Bucket
-from wallets.services import NegativeBalance, WalletBatch, wallet_lock, wallet_post, wallets_lock
+from wallets.services import NegativeBalance, WalletBatch, wallets_lock
 
 logger = logging.getLogger(__name__)
 
 SOURCE_TYPE = "purchase"
 EXTERNAL_ID_CONSTRAINT = "purchases_purchase_external_id_key"
-
-
-def _duplicate(existing: Purchase, caller_id: uuid.UUID) -> DuplicatePurchase:
-    details = {
-        "external_id": existing.external_id,
-        "previously_created_at": existing.created_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "previously_processed_amount": format_amount(existing.amount),
-    }
-    if existing.user_id == caller_id:
-        details["purchase_id"] = str(existing.pk)
-    return DuplicatePurchase(f"A purchase with external_id {existing.external_id!r} already exists.", details=details)
-
-
-def _is_external_id_violation(exc: IntegrityError) -> bool:
-    diag = getattr(exc.__cause__, "diag", None)
-    constraint = getattr(diag, "constraint_name", None)
-    return constraint is None or constraint == EXTERNAL_ID_CONSTRAINT or "external_id" in constraint
-
-
-def _duplicate_of(external_id: str, caller_id: uuid.UUID) -> DuplicatePurchase:
-    """The 409 for an ``external_id`` whose insert hit the unique constraint."""
-    existing = purchase_external_get(external_id=external_id)
-    if existing is None:  # the other transaction rolled back after all
-        return DuplicatePurchase(details={"external_id": external_id})
-    return _duplicate(existing, caller_id)
-
-
-def _refusal(
-    *, caller_id: uuid.UUID, external_id: str, currency: str, supported: bool, merchant_id: uuid.UUID
-) -> DomainError:
-    """Why a purchase with no offer to credit is refused, in the contract's order (§6)."""
-    existing = purchase_external_get(external_id=external_id)
-    if existing is not None:
-        return _duplicate(existing, caller_id)
-    if not supported:
-        return UnsupportedCurrency(f"Currency {currency!r} is not supported; use EUR.", details={"currency": currency})
-    if merchant_eligible(merchant_id=merchant_id) is None:
-        return MerchantNotEligible(details={"merchant_id": str(merchant_id)})
-    return OfferNotAvailable(details={"merchant_id": str(merchant_id)})
-
-
-# Every accepted purchase writes these two rows: statements built once (clicknback/rows.py).
-_purchase_writer = RowWriter(Purchase)
-_cashback_writer = RowWriter(CashbackTransaction)
 
 
 def purchase_ingest(
@@ -117,100 +59,26 @@ def purchase_ingest(
     amount: Decimal,
     currency: str,
 ) -> Purchase:
-    """Record a purchase (pending) with its pending cashback.
+    """Record a user's own purchase (pending) with its pending cashback (§6); the errors
+    in the contract's order (403, 409 duplicate, currency, merchant, offer).
 
-    The errors follow the contract's order (403, 409 duplicate, currency, merchant,
-    offer), but an accepted purchase pays for no check that cannot fail: the offer
-    lookup (joined with its merchant: active, valid today) is the only read before the
-    transaction, and ``UNIQUE(external_id)`` decides duplicates. Only when there is no
-    offer to credit are the checks run one by one to name the right error; the
-    duplicate check comes first there, so a duplicate still wins over every later error.
+    A report of one, through ``purchases.ingestion.purchases_ingest``; ``purchased_at``
+    is now.
     """
-    if user_id != caller.pk:
-        raise Forbidden("A purchase can only be recorded for yourself.", reason="ownership")
-    normalized_currency = currency.strip().upper()
-    supported = normalized_currency in SUPPORTED_CURRENCIES
-    now = timezone.now()
-    on_date = now.astimezone(dt.UTC).date()
-    offer = offer_terms_for_purchase(merchant_id=merchant_id, on_date=on_date) if supported else None
-    if offer is None:
-        raise _refusal(
-            caller_id=caller.pk,
-            external_id=external_id,
-            currency=currency,
-            supported=supported,
-            merchant_id=merchant_id,
-        )
+    report = PurchaseReport(
+        external_id=external_id, user_id=user_id, merchant_id=merchant_id, amount=amount, currency=currency
+    )
+    (result,) = purchases_ingest(reports=[report], reporter=Reporter.user(caller))
+    return ingested_or_raise(result)
 
-    actor = Actor.of(caller)
-    inserted = False
-    try:
-        # The insert is the transaction's first statement: when it hits the unique
-        # constraint the whole transaction rolls back, so no savepoint is needed.
-        with transaction.atomic():
-            purchase = Purchase(
-                external_id=external_id,
-                user_id=user_id,
-                merchant_id=offer.merchant_id,
-                offer_id=offer.offer_id,
-                amount=amount,
-                currency=normalized_currency,
-                status=PurchaseStatus.PENDING,
-                next_attempt_at=now,
-                ingest_request_id=get_request_id() or "",
-            )
-            _purchase_writer.insert([purchase])
-            inserted = True
-            wallet = wallet_lock(user_id=user_id)
-            earned = cashback_earned_in_month(user_id=user_id, offer_id=offer.offer_id, moment=now)
-            credited = cashback_for(
-                amount=amount,
-                cashback_type=offer.cashback_type,
-                cashback_value=offer.cashback_value,
-                monthly_cap=offer.monthly_cap,
-                already_earned=earned,
-            )
-            cashback = CashbackTransaction(
-                purchase=purchase,
-                user_id=user_id,
-                offer_id=offer.offer_id,
-                amount=credited,
-                currency=normalized_currency,
-                status=CashbackStatus.PENDING,
-            )
-            postings = WalletBatch()
-            postings.post(
-                wallet=wallet,
-                movements=[(Bucket.PENDING, credited)],
-                reason="cashback_pending",
-                source_type=SOURCE_TYPE,
-                source_id=purchase.pk,
-                actor=actor,
-            )
-            audit = audit_row(
-                actor=actor,
-                action="purchase.ingested",
-                resource_type=SOURCE_TYPE,
-                resource_id=purchase.pk,
-                details={
-                    "external_id": external_id,
-                    "merchant_id": str(offer.merchant_id),
-                    "offer_id": str(offer.offer_id),
-                    "amount": format_amount(amount),
-                    "cashback_amount": format_amount(credited),
-                },
-            )
-            # The cashback, wallet, ledger and audit rows, sent as one statement.
-            send_together(_cashback_writer.inserting([cashback]), *postings.writes(), audit_inserting([audit]))
-            transaction.on_commit(notify_confirmation_job)
-    except IntegrityError as exc:
-        if inserted or not _is_external_id_violation(exc):
-            raise
-        # A concurrent duplicate waited on the unique index for the first transaction
-        # and got here once it committed, so the first purchase is visible now.
-        raise _duplicate_of(external_id, caller.pk) from None
-    purchase.cashback = cashback
-    return purchase
+
+def ingested_or_raise(result: Ingested) -> Purchase:
+    """The purchase a single report created, or the error it got."""
+    if result.outcome != Outcome.CREATED:
+        assert result.error is not None
+        raise result.error
+    assert result.purchase is not None
+    return result.purchase
 
 
 # The dispatcher is asked to run at most once per window per process: the first purchase
@@ -339,11 +207,11 @@ def purchases_decide(
         audit: list[tuple[str, uuid.UUID, dict]] = []
         for purchase in live:
             wallet = wallets[purchase.user_id]
-            amount = purchase.cashback.amount
+            amount = purchase.cashback.remaining
             with bound_request_id(request_ids.get(purchase.pk)):  # the job's ledger rows
                 try:
                     if purchase.pk in reject:
-                        reason = reject[purchase.pk][:255]
+                        reason = reject[purchase.pk][:500]
                         batch.post(
                             wallet=wallet,
                             movements=[(Bucket.PENDING, -amount)],
@@ -396,7 +264,7 @@ def purchases_decide(
             )
         for reason, purchases in rejected.items():
             Purchase.objects.filter(pk__in=[p.pk for p in purchases]).update(
-                status=PurchaseStatus.REJECTED, rejection_reason=reason, **fields
+                status=PurchaseStatus.REJECTED, status_reason=reason, **fields
             )
         if rejected:
             CashbackTransaction.objects.filter(
@@ -409,7 +277,7 @@ def purchases_decide(
     for reason, purchases in rejected.items():
         for purchase in purchases:
             _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
-            purchase.rejection_reason = reason
+            purchase.status_reason = reason
     result.purchases = {purchase.pk: purchase for purchase in live}
     return result
 
@@ -436,56 +304,22 @@ def purchase_reject(*, purchase_id: uuid.UUID | str, reason: str, actor: Actor) 
     return purchases_decide(reject={purchase_id: reason}, actor=actor, strict=True).purchases[purchase_id]
 
 
-def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str = "") -> Purchase:
-    """pending|confirmed → reversed (admin).
+# Reversal and returns take cashback back: purchases/reversal.py (re-exported here).
+from purchases.reversal import purchase_return, purchase_reverse  # noqa: E402
 
-    A confirmed purchase's cashback is taken from available; what available cannot
-    cover becomes ``owed`` (a clawback), settled from later confirmed cashback.
-    """
-    with transaction.atomic():
-        purchase = _lock_purchase(purchase_id)
-        if purchase.status == PurchaseStatus.REVERSED:
-            raise PurchaseAlreadyReversed(details={"current_status": purchase.status})
-        if purchase.status == PurchaseStatus.REJECTED:
-            raise PurchaseNotReversible(details={"current_status": purchase.status})
-        previous = purchase.status
-        cashback = purchase.cashback
-        amount = cashback.amount
-        wallet = wallet_lock(user_id=purchase.user_id)
-        clawback = ZERO
-        if previous == PurchaseStatus.PENDING:
-            movements = [(Bucket.PENDING, -amount)]
-        else:
-            taken = min(wallet.available_balance, amount)
-            clawback = amount - taken
-            movements = [(Bucket.AVAILABLE, -taken), (Bucket.OWED, clawback)]
-        wallet_post(
-            wallet=wallet,
-            movements=movements,
-            reason="cashback_reversed",
-            source_type=SOURCE_TYPE,
-            source_id=purchase.pk,
-            actor=actor,
-        )
-        purchase.status = PurchaseStatus.REVERSED
-        for name, value in _CLEARED_CLAIM.items():
-            setattr(purchase, name, value)
-        purchase.save(update_fields=["status", *_CLEARED_CLAIM, "updated_at"])
-        cashback.status = CashbackStatus.REVERSED
-        cashback.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="purchase.reversed",
-            resource_type=SOURCE_TYPE,
-            resource_id=purchase.pk,
-            details={
-                "previous_status": previous,
-                "cashback_amount": format_amount(amount),
-                "clawback_owed": format_amount(clawback),
-                "reason": reason,
-            },
-        )
-        return purchase
+__all__ = [
+    "Decided",
+    "Decision",
+    "ingested_or_raise",
+    "notify_confirmation_job",
+    "purchase_confirm",
+    "purchase_ingest",
+    "purchase_reject",
+    "purchase_requeue",
+    "purchase_return",
+    "purchase_reverse",
+    "purchases_decide",
+]
 
 
 def purchase_requeue(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:

@@ -293,7 +293,7 @@ def banner_lines(base: str, demo_lines: list[str], health: str, healthy: bool) -
     heading = "ClickNBack is running" if healthy else "ClickNBack is running, but not all of it is healthy (see below)"
     blocks = [
         [heading, *url_lines(base)],
-        demo_lines,
+        [line.replace("{base}", base) for line in demo_lines],
         [
             f"Logs  {shown(LOG_DIR)}/ (one file per process); `make logs` follows them",
             "Stop  Ctrl-C stops every process and the embedded servers",

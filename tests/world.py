@@ -20,6 +20,9 @@ class World:
     inactive_offer: object
     purchases: dict = field(default_factory=dict)
     payouts: dict = field(default_factory=dict)
+    partner: object = None
+    partner_key: str = ""
+    partner_purchases: dict = field(default_factory=dict)
 
     def ids(self) -> dict[str, list[str]]:
         """Known ids per path-parameter name, for fuzzing."""
@@ -29,6 +32,8 @@ class World:
             "merchant_id": [str(self.merchant.pk), str(self.inactive_offer.merchant_id)],
             "offer_id": [str(self.offer.pk), str(self.inactive_offer.pk)],
             "user_id": [str(self.alice.pk), str(self.mallory.pk)],
+            "partner_id": [str(self.partner.pk)] if self.partner else [],
+            "external_id": [p.external_id for p in self.partner_purchases.values()],
         }
 
 
@@ -59,4 +64,28 @@ def build_world(tag: str | None = None) -> World:
     world.payouts["requested"] = request_payout(alice, amount=Decimal("10.00"))
     done = request_payout(alice, amount=Decimal("12.00"), method="card", details=CARD_DETAILS)
     world.payouts["completed"] = process_payout(done, status="completed", admin=admin, reference="")
+    # a partner linked to the merchant, with a key, and purchases of its own in each state
+    from clicknback.audit.services import Actor
+    from partners.services import api_key_create, partner_create
+    from purchases.ingestion import PurchaseReport, Reporter, purchases_ingest
+    from purchases.reversal import purchase_return
+    from purchases.services import purchase_confirm, purchase_reject
+
+    world.partner = partner_create(name=f"partner-{tag}", merchant_ids=[offer.merchant_id], actor=Actor.admin(admin))
+    _, world.partner_key = api_key_create(partner_id=world.partner.pk, name="world", actor=Actor.admin(admin))
+    partner_actor = Actor("partner", world.partner.pk)
+    reporter = Reporter(actor=partner_actor, partner_id=world.partner.pk, merchant_ids=frozenset({offer.merchant_id}))
+    for state in ("pending", "confirmed", "rejected", "returned"):
+        report = PurchaseReport(external_id=f"world-{tag}-p-{state}", user_id=alice.pk, merchant_id=offer.merchant_id,
+                                amount=Decimal("50.00"), currency="EUR")  # fmt: skip
+        (result,) = purchases_ingest(reports=[report], reporter=reporter)
+        bought_by_partner = result.purchase
+        if state == "confirmed":
+            purchase_confirm(purchase_id=bought_by_partner.pk, actor=partner_actor)
+        elif state == "rejected":
+            purchase_reject(purchase_id=bought_by_partner.pk, reason="declined", actor=partner_actor)
+        elif state == "returned":
+            purchase_return(purchase_id=bought_by_partner.pk, return_id="r1", amount=Decimal("10.00"),
+                            reason="returned", actor=partner_actor)  # fmt: skip
+        world.partner_purchases[state] = bought_by_partner
     return world

@@ -105,7 +105,7 @@ def test_purchases_export_can_be_limited_to_a_status(staff_client):
 
     # then
     assert [row["id"] for row in rows] == [str(rejected.pk)]
-    assert rows[0]["rejection_reason"] == "No matching bank transaction."
+    assert rows[0]["status_reason"] == "No matching bank transaction."
 
 
 def test_payouts_export_has_masked_destinations_only(staff_client):

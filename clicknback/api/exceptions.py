@@ -70,7 +70,8 @@ def render_exception(exc: Exception) -> tuple[int, dict, dict]:
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         code, message = _auth_code(exc)
         details = getattr(exc, "contract_details", {}) or {}
-        return 401, error_body(code, message, details), {"WWW-Authenticate": 'Bearer realm="api"'}
+        challenge = 'Api-Key realm="partner"' if code == "INVALID_API_KEY" else 'Bearer realm="api"'
+        return 401, error_body(code, message, details), {"WWW-Authenticate": challenge}
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
         return 403, error_body("FORBIDDEN", "You are not allowed to do this.", {"reason": "role"}), {}
     if isinstance(exc, drf.MethodNotAllowed):

@@ -24,6 +24,9 @@ from clicknback.text import CONTROL_CHARACTERS_REASON, TEXT_PATTERN, has_forbidd
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_DATETIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+)
 
 
 class TextValidator(RegexValidator):
@@ -122,6 +125,29 @@ class StrictDateField(serializers.DateField):
             except ValueError:
                 pass
         self.fail("invalid", format="YYYY-MM-DD")
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """A JSON string ``YYYY-MM-DDTHH:MM:SS[.ffffff]`` with ``Z`` or an explicit offset
+    (a time without its zone is refused, never guessed); stored as the instant it names."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DATETIME.fullmatch(value):
+            try:
+                return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+            except ValueError:
+                pass
+        self.fail("invalid", format="YYYY-MM-DDTHH:MM:SSZ (or an explicit offset)")
+
+
+class StrictListField(serializers.ListField):
+    """A JSON array (not an object, a string or a form's repeated keys). Without a
+    ``child`` its items are taken as they are, for the caller to validate one by one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
 
 
 class MoneyField(serializers.Field):

@@ -23,10 +23,11 @@ def error(description: str) -> OpenApiResponse:
 
 
 AUTH_ERRORS = {
-    401: error("INVALID_TOKEN, EXPIRED_TOKEN or USER_INACTIVE"),
+    401: error("INVALID_TOKEN, EXPIRED_TOKEN or USER_INACTIVE (INVALID_API_KEY for a bad partner key)"),
+    403: error("FORBIDDEN: a partner API key opens only /partner/*"),
     429: error("RATE_LIMITED"),
 }
-ADMIN_ERRORS = {**AUTH_ERRORS, 403: error("FORBIDDEN: admin role required")}
+ADMIN_ERRORS = {**AUTH_ERRORS, 403: error("FORBIDDEN: admin role required (a partner key opens only /partner/*)")}
 VALIDATION = {422: error("VALIDATION_ERROR")}
 NOT_FOUND = {404: error("NOT_FOUND")}
 

@@ -6,6 +6,7 @@ from django.db import models
 class ActorType(models.TextChoices):
     USER = "user", "User"
     ADMIN = "admin", "Admin"
+    PARTNER = "partner", "Partner"
     SYSTEM = "system", "System"
 
 

@@ -15,10 +15,12 @@ _writer = RowWriter(AuditLog)
 
 @dataclass(frozen=True)
 class Actor:
-    """Who caused a change: a user, an admin (API or back office) or the system (jobs)."""
+    """Who caused a change: a user, an admin (API or back office), a partner (with the API
+    key it used, when it used one) or the system (jobs)."""
 
     type: str
     id: uuid.UUID | None = None
+    key_id: uuid.UUID | None = None
 
     @classmethod
     def of(cls, user) -> "Actor":
@@ -50,7 +52,7 @@ def audit_row(
         resource_type=resource_type,
         resource_id=str(resource_id),
         outcome=outcome,
-        details=details or {},
+        details={**(details or {}), "api_key_id": str(actor.key_id)} if actor.key_id else (details or {}),
         request_id=(get_request_id() or "") if request_id is None else request_id,
     )
 

@@ -99,7 +99,8 @@ def test_insert_statements_name_every_column_of_the_model():
 
     # when
     sql = sqlgen.insert_values(Purchase, {"id": "1", "external_id": "'x'", "user": "u", "merchant": "m",
-                                          "amount": "1", "created_at": "now()", "updated_at": "now()"})  # fmt: skip
+                                          "amount": "1", "purchased_at": "now()", "created_at": "now()",
+                                          "updated_at": "now()"})  # fmt: skip
 
     # then
     columns = sql.split("(", 1)[1].split(")", 1)[0].split(", ")

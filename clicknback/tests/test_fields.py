@@ -15,7 +15,9 @@ from clicknback.api.fields import (
     StrictCharField,
     StrictChoiceField,
     StrictDateField,
+    StrictDateTimeField,
     StrictEmailField,
+    StrictListField,
     StrictUUIDField,
 )
 from clicknback.api.parsers import JsonNumber
@@ -28,7 +30,9 @@ STRICT = (
     StrictCharField,
     StrictChoiceField,
     StrictDateField,
+    StrictDateTimeField,
     StrictEmailField,
+    StrictListField,
     StrictUUIDField,
 )
 
@@ -45,6 +49,7 @@ def _input_serializers():
         stack.extend(cls.__subclasses__())
         if cls.__name__.endswith("InputSerializer") and cls.__module__.split(".")[0] in {
             "clicknback", "users", "merchants", "offers", "purchases", "wallets", "payouts",
+        "partners",
         }:  # fmt: skip
             seen.append(cls)
     return sorted(seen, key=lambda cls: cls.__name__)
@@ -135,6 +140,16 @@ def test_a_date_field_takes_only_yyyy_mm_dd(value):
     field = StrictDateField()
     assert _refuses(field, value)
     assert field.run_validation("2026-11-21") == dt.date(2026, 11, 21)
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-11-21T10:15:00", "2026-11-21 10:15:00Z", "20261121T101500Z", 1764000000, "2026-11-31T10:15:00Z"]
+)
+def test_a_datetime_field_takes_only_iso_8601_with_a_zone(value):
+    field = StrictDateTimeField()
+    assert _refuses(field, value)
+    assert field.run_validation("2026-11-21T11:15:00+01:00") == dt.datetime(2026, 11, 21, 10, 15, tzinfo=dt.UTC)
+    assert field.run_validation("2026-11-21T10:15:00.5Z") == dt.datetime(2026, 11, 21, 10, 15, 0, 500000, tzinfo=dt.UTC)
 
 
 def test_an_email_field_takes_a_string_without_control_characters_and_normalises_the_ends():

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("purchases", "0002_initial"),
+        ("purchases", "0003_partner_reporting"),
     ]
 
     operations = [

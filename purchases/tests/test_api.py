@@ -362,6 +362,10 @@ def test_owner_reads_the_purchase_with_every_field(user, user_client):
         "status": "pending",
         "cashback_amount": "5.00",
         "cashback_status": "pending",
+        "purchased_at": data["created_at"],  # a user's own report: bought when reported
+        "returned_amount": "0.00",
+        "status_reason": None,
+        "partner_id": None,
         "created_at": data["created_at"],
         "updated_at": data["updated_at"],
     }

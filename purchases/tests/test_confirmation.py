@@ -230,7 +230,7 @@ def test_an_unmatched_purchase_is_rejected_after_the_last_attempt(user, rejectin
     purchase.refresh_from_db()
     assert outcomes == [Outcome.RETRY, Outcome.RETRY, Outcome.REJECTED]
     assert (purchase.status, purchase.verification_attempts) == (PurchaseStatus.REJECTED, 3)
-    assert "3 attempts" in purchase.rejection_reason
+    assert "3 attempts" in purchase.status_reason
     assert Wallet.objects.get(user=user).pending_balance == Decimal("0.00")
     assert purchase_claim_due(limit=10, now=now + dt.timedelta(hours=1)) == []
     assert wallet_reconcile() == []

@@ -93,7 +93,7 @@ def test_a_chunk_gives_each_purchase_its_own_outcome(user, other_user, admin_use
     assert status_of(retried) == (PurchaseStatus.PENDING, 1)
     assert (retried.claim_token, retried.next_attempt_at) == (None, now + dt.timedelta(seconds=30))
     assert status_of(doomed) == (PurchaseStatus.REJECTED, 3)
-    assert doomed.rejection_reason == "The bank found no matching transaction after 3 attempts."
+    assert doomed.status_reason == "The bank found no matching transaction after 3 attempts."
     assert doomed.cashback.status == CashbackStatus.REVERSED
     assert status_of(failing) == (PurchaseStatus.PENDING, 0)  # an error uses no attempt
     assert (failing.claim_token, failing.verification_errors) == (None, 1)

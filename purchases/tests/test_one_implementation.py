@@ -89,7 +89,7 @@ def test_the_job_rejects_with_the_same_ledger_and_audit_rows_as_an_operator(sett
     counts = purchase_verify_chunk(purchase_ids=[c.purchase_id for c in claims], claim_token=claims[0].token)
     # then
     assert counts == {"rejected": 1}
-    assert Purchase.objects.get(pk=by_job.pk).rejection_reason == rejection_reason(1)
+    assert Purchase.objects.get(pk=by_job.pk).status_reason == rejection_reason(1)
     assert [row[0] for row in audit_rows(by_job)] == ["purchase.rejected"]
     assert ledger_rows(by_job) == ledger_rows(by_operator)
     assert audit_rows(by_job) == audit_rows(by_operator)

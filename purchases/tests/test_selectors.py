@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from merchants.tests.factories import MerchantFactory
@@ -92,9 +92,12 @@ def test_the_cap_sum_matches_the_orm_sum_in_every_state(user, other_user, admin_
     ingest(other_user, offer=offer, amount=Decimal("90.00"))
     ingest(user, amount=Decimal("50.00"))
     last_month = ingest(user, offer=offer, amount=Decimal("20.00"))
+    # the month is the purchase's (purchased_at), not the ingestion's
     CashbackTransaction.objects.filter(purchase=last_month).update(
-        created_at=month_bounds(timezone.now())[0] - dt.timedelta(seconds=1)
+        purchased_at=month_bounds(timezone.now())[0] - dt.timedelta(seconds=1)
     )
+    partly_returned = ingest(user, offer=offer, amount=Decimal("40.00"))
+    CashbackTransaction.objects.filter(purchase=partly_returned).update(returned_amount=Decimal("0.50"))
     now = timezone.now()
     start, end = month_bounds(now)
     # when
@@ -103,11 +106,11 @@ def test_the_cap_sum_matches_the_orm_sum_in_every_state(user, other_user, admin_
     expected = CashbackTransaction.objects.filter(
         user=user,
         offer=offer,
-        created_at__gte=start,
-        created_at__lt=end,
+        purchased_at__gte=start,
+        purchased_at__lt=end,
         status__in=[CashbackStatus.PENDING, CashbackStatus.AVAILABLE],
-    ).aggregate(total=Sum("amount"))["total"]
-    assert earned == expected == Decimal("2.00")
+    ).aggregate(total=Sum(F("amount") - F("returned_amount")))["total"]
+    assert earned == expected == Decimal("3.50")
 
 
 def test_the_cap_sum_is_zero_without_cashback(user):

@@ -123,15 +123,15 @@ def test_an_integrity_error_after_the_insert_is_not_mistaken_for_a_duplicate(use
     # given: a later write of the transaction fails on a constraint
     from django.db import IntegrityError
 
-    from purchases import services
+    from purchases import ingestion
 
-    real_send_together = services.send_together
+    real_send_together = ingestion.send_together
 
     def written_then_failed(*writes):
         real_send_together(*writes)
         raise IntegrityError("a later write failed")
 
-    monkeypatch.setattr(services, "send_together", written_then_failed)
+    monkeypatch.setattr(ingestion, "send_together", written_then_failed)
     # when / then: the error surfaces (a 500), it is not reported as a duplicate
     with pytest.raises(IntegrityError):
         ingest(user, external_id="late-failure")
@@ -146,15 +146,15 @@ def test_a_rolled_back_ingestion_leaves_nothing_outside_any_transaction(user, mo
     # given
     from django.db import IntegrityError
 
-    from purchases import services
+    from purchases import ingestion
 
-    real_send_together = services.send_together
+    real_send_together = ingestion.send_together
 
     def written_then_failed(*writes):
         real_send_together(*writes)
         raise IntegrityError("a later write failed")
 
-    monkeypatch.setattr(services, "send_together", written_then_failed)
+    monkeypatch.setattr(ingestion, "send_together", written_then_failed)
     # when
     with pytest.raises(IntegrityError):
         ingest(user, external_id="late-failure")
@@ -307,7 +307,7 @@ def test_cashback_earned_in_a_previous_month_does_not_count(user):
     offer = OfferFactory(monthly_cap=d("5.00"))
     old = ingest(user, offer=offer)
     last_month = timezone.now().replace(day=1) - dt.timedelta(days=2)
-    CashbackTransaction.objects.filter(purchase=old).update(created_at=last_month)
+    CashbackTransaction.objects.filter(purchase=old).update(purchased_at=last_month)
     # when
     purchase = ingest(user, offer=offer)
     # then
@@ -348,7 +348,7 @@ def test_reject_takes_back_the_pending_cashback(user):
     purchase_reject(purchase_id=purchase.pk, reason="bank said no", actor=SYSTEM)
     # then
     purchase.refresh_from_db()
-    assert (purchase.status, purchase.rejection_reason) == (PurchaseStatus.REJECTED, "bank said no")
+    assert (purchase.status, purchase.status_reason) == (PurchaseStatus.REJECTED, "bank said no")
     assert purchase.cashback.status == CashbackStatus.REVERSED
     assert balances(user) == (d("0.00"), d("0.00"), d("0.00"), d("0.00"))
 

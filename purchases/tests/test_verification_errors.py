@@ -129,7 +129,7 @@ def test_a_hard_decline_rejects_at_once(user, scripted):
     assert run_once() == {Outcome.REJECTED: 1}
     purchase.refresh_from_db()
     assert (purchase.status, purchase.verification_attempts) == (PurchaseStatus.REJECTED, 1)
-    assert purchase.rejection_reason == "The bank declined the purchase: card reported stolen"
+    assert purchase.status_reason == "The bank declined the purchase: card reported stolen"
 
 
 def test_the_job_writes_its_rows_with_the_ingestion_request_id(user, scripted):

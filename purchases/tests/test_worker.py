@@ -78,7 +78,7 @@ def test_rejection_merchant_purchases_end_rejected_after_the_configured_attempts
     doomed.refresh_from_db()
     fine.refresh_from_db()
     assert (doomed.status, doomed.verification_attempts) == (PurchaseStatus.REJECTED, 3)
-    assert "3 attempts" in doomed.rejection_reason
+    assert "3 attempts" in doomed.status_reason
     assert (fine.status, fine.verification_attempts) == (PurchaseStatus.CONFIRMED, 1)
     wallet = Wallet.objects.get(user=user)
     assert (wallet.pending_balance, wallet.available_balance) == (Decimal("0.00"), Decimal("5.00"))

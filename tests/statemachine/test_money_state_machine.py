@@ -1,8 +1,10 @@
 """A Hypothesis state machine over the money services, checked against a model.
 
 Rules drive the real services in random interleavings: ingest (and replay the same
-``external_id``, by the owner and by someone else), confirm, reject, reverse (pending
-and confirmed, so clawbacks create ``owed``), request a payout, process it to
+``external_id``, by the owner and by someone else), a partner's batches (with repeats
+inside the batch and replays of stored ids), a partner's approvals, declines and full or
+partial returns, confirm, reject, reverse (pending and confirmed, so clawbacks create
+``owed``), request a payout, process it to
 processing / completed / failed, flip the ``purchase_auto_confirm`` and
 ``purchase_confirmation_job`` flags at every scope, let time pass, and run the
 confirmation job — including a worker that dies after claiming and a task that is
@@ -80,6 +82,9 @@ class ModelPurchase:
     amount: Decimal
     cashback: Decimal
     status: str = "pending"
+    returned: Decimal = ZERO  # of the purchase amount, by partial returns
+    taken: Decimal = ZERO  # of the cashback, by partial returns
+    partner: bool = False
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
     claimed_until: dt.datetime | None = None
@@ -146,6 +151,20 @@ class MoneyMachine(RuleBasedStateMachine):
             OfferFactory(cashback_value=Decimal("2.50"), monthly_cap=Decimal("500.00")),  # the bank never matches
         ]
         self.bad_merchant_id = self.offers[2].merchant_id
+        from partners.services import partner_create
+        from purchases.ingestion import Reporter
+
+        partner = partner_create(
+            name=f"sm-partner-{uuid.uuid4().hex[:8]}",
+            merchant_ids=[offer.merchant_id for offer in self.offers],
+            actor=self.actor,
+        )
+        self.partner_actor = Actor("partner", partner.pk)
+        self.reporter = Reporter(
+            actor=self.partner_actor,
+            partner_id=partner.pk,
+            merchant_ids=frozenset(offer.merchant_id for offer in self.offers),
+        )
         self._settings = override_settings(
             REJECTION_MERCHANT_IDS=[str(self.bad_merchant_id)],
             PURCHASE_MAX_VERIFICATION_ATTEMPTS=MAX_ATTEMPTS,
@@ -185,7 +204,7 @@ class MoneyMachine(RuleBasedStateMachine):
         raw = min(raw, amount)  # never more than the purchase amount (contract §6)
         earned = sum(
             (
-                p.cashback
+                p.cashback - p.taken
                 for p in self.model_purchases.values()
                 if p.user == user_index and p.offer == offer_index and p.status in ("pending", "confirmed")
             ),
@@ -195,17 +214,29 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def _apply_confirm(self, purchase: ModelPurchase) -> None:
         wallet = self.wallets[purchase.user]
-        settled = min(wallet.owed, purchase.cashback)
+        worth = purchase.cashback - purchase.taken
+        settled = min(wallet.owed, worth)
         if settled > ZERO:
             _count("(confirm settling owed)")
-        wallet.pending -= purchase.cashback
+        wallet.pending -= worth
         wallet.owed -= settled
-        wallet.available += purchase.cashback - settled
+        wallet.available += worth - settled
         purchase.status = "confirmed"
         purchase.claimed_until = purchase.token = purchase.next_attempt_at = None
 
+    def _take_back(self, purchase: ModelPurchase, amount: Decimal) -> None:
+        wallet = self.wallets[purchase.user]
+        if purchase.status == "pending":
+            wallet.pending -= amount
+            return
+        taken = min(wallet.available, amount)
+        if taken < amount:
+            _count("(take-back creating owed)")
+        wallet.available -= taken
+        wallet.owed += amount - taken
+
     def _apply_reject(self, purchase: ModelPurchase) -> None:
-        self.wallets[purchase.user].pending -= purchase.cashback
+        self.wallets[purchase.user].pending -= purchase.cashback - purchase.taken
         purchase.status = "rejected"
         purchase.claimed_until = purchase.token = purchase.next_attempt_at = None
 
@@ -326,18 +357,139 @@ class MoneyMachine(RuleBasedStateMachine):
             return
         result = call()
         assert result.status == "reversed"
-        wallet = self.wallets[model.user]
-        if model.status == "pending":
-            wallet.pending -= model.cashback
-        else:
+        if model.status == "confirmed":
             _count("(confirmed cashback reversed)")
-            taken = min(wallet.available, model.cashback)
-            if taken < model.cashback:
-                _count("(reversal creating owed)")
-            wallet.available -= taken
-            wallet.owed += model.cashback - taken
+        self._take_back(model, model.cashback - model.taken)
         model.status = "reversed"
         model.claimed_until = model.token = model.next_attempt_at = None
+
+    # --- a partner: batches, approvals, declines, returns -------------------------
+
+    @rule(
+        target=purchases,
+        items=st.lists(st.tuples(st.integers(0, 1), st.integers(0, 2), amounts), min_size=1, max_size=4),
+        repeat_first=st.booleans(),
+        replay=st.booleans(),
+    )
+    def partner_batch(self, items, repeat_first, replay):
+        from purchases.ingestion import PurchaseReport, purchases_ingest
+
+        _count("partner_batch")
+        reports, expected = [], []
+        for user, offer, amount in items:
+            external_id = f"sm-p-{uuid.uuid4().hex}"
+            reports.append(
+                PurchaseReport(
+                    external_id=external_id,
+                    user_id=self.users[user].pk,
+                    merchant_id=self.offers[offer].merchant_id,
+                    amount=amount,
+                    currency="EUR",
+                )
+            )
+            expected.append(("created", user, offer, amount, external_id))
+        if repeat_first:
+            reports.append(reports[0])
+            expected.append(("duplicate",))
+        stored = list(self.model_purchases.values())
+        if replay and stored:
+            old = stored[0]
+            reports.append(
+                PurchaseReport(
+                    external_id=old.external_id,
+                    user_id=self.users[old.user].pk,
+                    merchant_id=self.offers[old.offer].merchant_id,
+                    amount=old.amount,
+                    currency="EUR",
+                )
+            )
+            expected.append(("duplicate",))
+        results = purchases_ingest(reports=reports, reporter=self.reporter)
+        assert [r.outcome for r in results] == [e[0] for e in expected]
+        created = []
+        for result, wanted in zip(results, expected, strict=True):
+            if wanted[0] != "created":
+                continue
+            _, user, offer, amount, external_id = wanted
+            cashback = self._cashback_for(offer, user, amount)  # in item order: earlier items count
+            purchase = result.purchase
+            assert purchase.cashback.amount == cashback, (purchase.cashback.amount, cashback)
+            self.model_purchases[purchase.pk] = ModelPurchase(
+                id=purchase.pk,
+                external_id=external_id,
+                user=user,
+                offer=offer,
+                amount=amount,
+                cashback=cashback,
+                partner=True,
+                next_attempt_at=purchase.next_attempt_at,
+            )
+            self.wallets[user].pending += cashback
+            created.append(purchase.pk)
+        return multiple(*created)
+
+    def _partners(self, status: str | None = None) -> list[uuid.UUID]:
+        return [p.id for p in self.model_purchases.values() if p.partner and (status is None or p.status == status)]
+
+    @precondition(lambda self: self._partners())
+    @rule(data=st.data(), approve=st.booleans())
+    def partner_approves_or_declines(self, data, approve):
+        from purchases.errors import PurchaseNotPending
+        from purchases.services import purchase_confirm, purchase_reject
+
+        _count("partner_approve" if approve else "partner_decline")
+        purchase = data.draw(st.sampled_from(self._partners("pending") or self._partners()))
+        model = self.model_purchases[purchase]
+        if approve:
+            call = lambda: purchase_confirm(purchase_id=purchase, actor=self.partner_actor)  # noqa: E731
+        else:
+            call = lambda: purchase_reject(purchase_id=purchase, reason="declined", actor=self.partner_actor)  # noqa: E731
+        if model.status != "pending":
+            self._expect_error(PurchaseNotPending, call)
+            return
+        call()
+        if approve:
+            self._apply_confirm(model)
+        else:
+            self._apply_reject(model)
+
+    @precondition(lambda self: self._partners())
+    @rule(data=st.data(), share=st.sampled_from(["0.25", "0.333", "0.5", "1", "none"]), again=st.booleans())
+    def partner_returns(self, data, share, again):
+        from purchases.errors import PurchaseNotReversible
+        from purchases.reversal import purchase_return
+
+        _count("partner_return")
+        live = self._partners("confirmed") + self._partners("pending")
+        purchase = data.draw(st.sampled_from(live or self._partners()))
+        model = self.model_purchases[purchase]
+        left = model.amount - model.returned
+        amount = None if share == "none" else max(quantize(left * Decimal(share)), Decimal("0.01"))
+        return_id = f"r-{uuid.uuid4().hex[:8]}"
+
+        def call():
+            return purchase_return(
+                purchase_id=purchase, return_id=return_id, amount=amount, reason="returned", actor=self.partner_actor
+            )
+
+        if model.status in ("rejected", "reversed"):
+            self._expect_error(PurchaseNotReversible, call)
+            return
+        call()
+        if amount is None or amount >= left:
+            _count("(full return)")
+            self._take_back(model, model.cashback - model.taken)
+            model.returned = model.amount
+            model.status = "reversed"
+            model.claimed_until = model.token = model.next_attempt_at = None
+        else:
+            _count("(partial return)")
+            taken = min(quantize(model.cashback * amount / model.amount), model.cashback - model.taken)
+            self._take_back(model, taken)
+            model.returned += amount
+            model.taken += taken
+        if again:  # the same return_id again moves nothing
+            call()
 
     # Targeted variants: the bundle rules above mostly hit purchases in a state where the
     # call is refused; these pick a purchase in the state that makes the call succeed.
@@ -552,7 +704,11 @@ class MoneyMachine(RuleBasedStateMachine):
             row["user_id"]: row
             for row in CashbackTransaction.objects.filter(user_id__in=user_ids)
             .values("user_id")
-            .annotate(credited=Sum("amount"), reversed=Sum("amount", filter=Q(status="reversed")))
+            .annotate(
+                credited=Sum("amount"),
+                reversed=Sum("amount", filter=Q(status="reversed")),
+                returned=Sum("returned_amount", filter=~Q(status="reversed")),
+            )
         }
         in_flight = dict(
             Payout.objects.filter(user_id__in=user_ids, status__in=["requested", "processing"])
@@ -578,7 +734,10 @@ class MoneyMachine(RuleBasedStateMachine):
             }, (balances, model)
             # conservation: credited = pending + available + paid + in flight + reversed - owed
             credited = (cashback.get(user_id) or {}).get("credited") or ZERO
-            reversed_ = (cashback.get(user_id) or {}).get("reversed") or ZERO
+            # cashback taken back: all of a reversed one, what returns took of the others
+            reversed_ = ((cashback.get(user_id) or {}).get("reversed") or ZERO) + (
+                (cashback.get(user_id) or {}).get("returned") or ZERO
+            )
             accounted = (
                 balances["pending_balance"]
                 + balances["available_balance"]
@@ -620,7 +779,7 @@ class MoneyMachine(RuleBasedStateMachine):
             key = (row["source_id"], row["reason"])
             per_purchase[key] = per_purchase.get(key, 0) + 1
         for (source_id, reason), n in per_purchase.items():
-            if reason in ("cashback_pending", "cashback_rejected"):
+            if reason in ("cashback_pending", "cashback_rejected", "cashback_reversed"):
                 assert n <= 1, (source_id, reason, n)
 
 

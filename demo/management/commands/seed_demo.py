@@ -17,6 +17,7 @@ STEPS = [
     "demo.catalog",
     "demo.purchases",
     "demo.payouts",
+    "demo.partners",
 ]
 
 

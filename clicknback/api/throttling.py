@@ -1,0 +1,58 @@
+"""Throttles whose rate is a setting read on every request (``"off"`` disables one),
+counted in the cache (Redis): per user, or per partner key (``partners.throttles``)."""
+
+from django.conf import settings
+from rest_framework.throttling import SimpleRateThrottle
+
+# Cache keys this process has used, so tests can forget them (``reset_throttles``).
+_touched_keys: set[str] = set()
+
+
+class SettingRateThrottle(SimpleRateThrottle):
+    rate_setting = ""
+
+    def __init__(self):  # the rate is read per request, not at class creation
+        pass
+
+    def allow_request(self, request, view):
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_rate(self):
+        rate = getattr(settings, self.rate_setting, None)
+        if not rate or str(rate).strip().lower() == "off":
+            return None
+        return rate
+
+    def get_ident(self, request) -> str:
+        return str(request.user.pk)
+
+    def get_cache_key(self, request, view):
+        key = self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        _touched_keys.add(key)
+        return key
+
+
+class PurchaseIngestThrottle(SettingRateThrottle):
+    """Purchase ingestion per user (§9)."""
+
+    scope = "purchase_ingest"
+    rate_setting = "PURCHASE_THROTTLE_RATE"
+
+
+class PayoutRequestThrottle(SettingRateThrottle):
+    """Payout requests per user (§9)."""
+
+    scope = "payout_request"
+    rate_setting = "PAYOUT_THROTTLE_RATE"
+
+
+def reset_throttles() -> None:
+    """Forget the counters this process created (used between tests)."""
+    if _touched_keys:
+        keys = list(_touched_keys)
+        _touched_keys.clear()
+        SimpleRateThrottle.cache.delete_many(keys)
