@@ -31,7 +31,7 @@ STEPS = [
     "==> migrating the database",
     "==> seeding demo data",
     "==> collecting static files",
-    "==> starting web, worker, beat",
+    "==> starting web, worker, control, webhooks, beat",
     "==> waiting for the web server",
 ]
 
@@ -131,7 +131,7 @@ def test_make_run_shows_steps_then_only_the_banner_and_stops_cleanly_on_ctrl_c(m
 
     # when Ctrl-C is pressed, and pressed again while the stack is stopping
     run.press_ctrl_c()
-    run.wait_for(r"^==> stopping web, worker, beat", deadline=time.monotonic() + 10)
+    run.wait_for(r"^==> stopping web, worker, control, webhooks, beat", deadline=time.monotonic() + 10)
     run.press_ctrl_c()
 
     # then everything stops, the fallback wait included, and make exits 0
