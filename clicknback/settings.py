@@ -167,6 +167,8 @@ CELERY_WEBHOOK_QUEUE = env.str("CELERY_WEBHOOK_QUEUE", default=f"{CELERY_TASK_DE
 CELERY_TASK_ROUTES = {
     "purchases.tasks.verify_purchases": {"queue": CELERY_VERIFY_QUEUE},
     "purchases.tasks.verify_purchase": {"queue": CELERY_VERIFY_QUEUE},
+    # Webhook deliveries (the events app's sender), on a queue reserved for them.
+    "events.tasks.send_webhook_delivery": {"queue": CELERY_WEBHOOK_QUEUE},
     "webhooks.tasks.*": {"queue": CELERY_WEBHOOK_QUEUE},
 }
 # Task events (sent, started, succeeded, failed...) for Flower or any Celery monitor.
