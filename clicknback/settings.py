@@ -187,8 +187,9 @@ PURCHASE_CLAIM_SECONDS = env.int("PURCHASE_CLAIM_SECONDS", default=120)
 PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=500)
 # Claimed purchases per verification task (1: one task per purchase).
 PURCHASE_VERIFY_CHUNK_SIZE = env.int("PURCHASE_VERIFY_CHUNK_SIZE", default=100)
-# Verifications running at once in one chunk task (threads waiting on the bank).
-PURCHASE_VERIFY_CONCURRENCY = env.int("PURCHASE_VERIFY_CONCURRENCY", default=25)
+# Verifications running at once in one chunk task (threads waiting on the bank); the
+# default asks about a whole chunk at once. Lower it for a bank that limits concurrency.
+PURCHASE_VERIFY_CONCURRENCY = env.int("PURCHASE_VERIFY_CONCURRENCY", default=100)
 # One verification's time limit; an error or a time-out uses no attempt, is retried
 # after BACKOFF * 2^(errors-1) (capped, jittered), and after MAX_VERIFICATION_ERRORS of
 # them the purchase waits in the back office's review queue.
