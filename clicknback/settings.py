@@ -113,6 +113,10 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNEC
 # Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
 # before 1.21), set DB_PREPARE_THRESHOLD=0 to turn preparing off.
 _prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)
+# Behind PgBouncer in transaction mode, also set DB_DISABLE_SERVER_SIDE_CURSORS=true: a
+# server-side cursor (the CSV exports' .iterator()) cannot outlive the transaction on a
+# pooled connection (docs/scale-out.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
 DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
 DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
 if env.str("DB_TEST_NAME", default=""):

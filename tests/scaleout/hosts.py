@@ -8,6 +8,7 @@ and the process table (they are not containers); the test uses TCP only between 
 """
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -17,6 +18,12 @@ from pathlib import Path
 SUBNET = "10.77.0"
 
 
+def postgres_bin() -> Path | None:
+    """The newest Debian PostgreSQL's binaries (``/usr/lib/postgresql/<version>/bin``)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else None
+
+
 def available() -> str | None:
     """Why the scale-out test cannot run here, or None."""
     if os.geteuid() != 0:
@@ -24,6 +31,12 @@ def available() -> str | None:
     for tool in ("ip", "pgbouncer", "runuser"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             return f"needs {tool}"
+    if postgres_bin() is None:
+        return "needs a Debian PostgreSQL (/usr/lib/postgresql/<version>/bin)"
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "needs the postgres system user"
     return None
 
 
