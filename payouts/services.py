@@ -7,13 +7,12 @@ the purchase services (purchase row, then wallet row).
 """
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from clicknback.audit.models import ActorType
 from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_row
 from clicknback.errors import ValidationFailed
 from clicknback.lookup import get_object_or_not_found
@@ -23,31 +22,25 @@ from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
 from payouts.idempotency import IdempotentRequest, idempotency_key_find, idempotency_key_lock
 from payouts.models import IdempotencyKey, Payout, PayoutStatus
-from payouts.selectors import payout_month_used
+from payouts.policy import monthly_remaining, payout_min_amount, payout_monthly_limit, policy_violations
 from wallets.models import Bucket
 from wallets.services import WalletBatch, wallet_lock, wallet_post
 
 SOURCE_TYPE = "payout"
 
 # Which status a payout may move to from its current one; completed and failed are final.
+# Which status a payout may move to from its current one (an operator's processing):
+# a completed transfer can still bounce (returned); failed, cancelled and returned are final.
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     PayoutStatus.REQUESTED: (PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED),
     PayoutStatus.PROCESSING: (PayoutStatus.COMPLETED, PayoutStatus.FAILED),
-    PayoutStatus.COMPLETED: (),
+    PayoutStatus.COMPLETED: (PayoutStatus.RETURNED,),
     PayoutStatus.FAILED: (),
+    PayoutStatus.CANCELLED: (),
+    PayoutStatus.RETURNED: (),
 }
-
-
-def payout_min_amount() -> Decimal:
-    return quantize(Decimal(str(settings.PAYOUT_MIN_AMOUNT)))
-
-
-def payout_monthly_limit() -> Decimal:
-    return quantize(Decimal(str(settings.PAYOUT_MONTHLY_LIMIT)))
-
-
-def _month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+# Payouts that gave the money back: they count toward no monthly limit.
+NOT_COUNTED = (PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED)
 
 
 # Every payout request writes these rows: the INSERTs are built once (clicknback/rows.py).
@@ -100,18 +93,8 @@ def payout_request(
                 return _as_requested(existing.payout)
         wallet = wallet_lock(user_id=user_id)
         now = timezone.now()
-        remaining = max(limit - payout_month_used(user_id=user_id, since=_month_start(now)), ZERO)
-        violations = []
-        if amount < minimum:
-            violations.append({"field": "amount", "reason": f"The minimum payout is {format_amount(minimum)}."})
-        if amount > remaining:
-            violations.append(
-                {
-                    "field": "amount",
-                    "reason": f"Only {format_amount(remaining)} of the monthly limit of "
-                    f"{format_amount(limit)} remains this month.",
-                }
-            )
+        remaining = monthly_remaining(user_id=user_id, now=now, limit=limit)
+        violations = policy_violations(amount=amount, minimum=minimum, limit=limit, remaining=remaining)
         if violations:
             raise PayoutPolicyViolation(
                 violations[0]["reason"],
@@ -173,6 +156,23 @@ def payout_request(
     return payout
 
 
+def _refund(*, payout: Payout, wallet, reason: str, actor: Actor, from_paid: bool = False) -> None:
+    """Give the payout's amount back: first to any owed clawback (as confirmed cashback
+    does, so money owed to the platform is not withdrawn again), the rest to available;
+    taken out of paid when the transfer had been completed."""
+    refund = WalletBatch()
+    refund.credit(
+        wallet=wallet,
+        amount=payout.amount,
+        reason=reason,
+        source_type=SOURCE_TYPE,
+        source_id=payout.pk,
+        actor=actor,
+        taken_from=Bucket.PAID if from_paid else None,
+    )
+    refund.write()
+
+
 def payout_process(
     *,
     payout_id: uuid.UUID | str,
@@ -185,7 +185,8 @@ def payout_process(
 
     ``completed``: paid += amount (available was already debited at request time).
     ``failed``: the amount is refunded — first to any owed clawback, the rest to
-    available. Anything not in
+    available. ``returned`` (a completed transfer that bounced; ``failure_reason``
+    required): paid −= amount, refunded as a failure is. Anything not in
     ``ALLOWED_TRANSITIONS`` → 409 INVALID_PAYOUT_TRANSITION and nothing changes, so a
     payout completes or fails exactly once even when two admins race.
     """
@@ -211,19 +212,16 @@ def payout_process(
                 actor=actor,
             )
             payout.processed_at = now
-        elif status == PayoutStatus.FAILED:
-            # The refund first settles any clawback debt (owed), like confirmed cashback
-            # does; otherwise money owed to the platform could be withdrawn again.
-            refund = WalletBatch()
-            refund.credit(
-                wallet=wallet,
-                amount=payout.amount,
-                reason="payout_failed",
-                source_type=SOURCE_TYPE,
-                source_id=payout.pk,
-                actor=actor,
+        elif status in (PayoutStatus.FAILED, PayoutStatus.RETURNED):
+            if status == PayoutStatus.RETURNED and not failure_reason:
+                raise ValidationFailed(
+                    "A returned payout needs the reason the transfer bounced.",
+                    field="failure_reason",
+                    reason="Required when the status is returned.",
+                )
+            _refund(
+                payout=payout, wallet=wallet, reason=f"payout_{status}", actor=actor, from_paid=status == "returned"
             )
-            refund.write()
             payout.processed_at = now
             payout.failure_reason = failure_reason
         previous = payout.status
@@ -234,7 +232,7 @@ def payout_process(
         details = {"from_status": previous, "to_status": status, "amount": format_amount(payout.amount)}
         if external_reference:
             details["external_reference"] = external_reference
-        if status == PayoutStatus.FAILED and failure_reason:
+        if status in (PayoutStatus.FAILED, PayoutStatus.RETURNED) and failure_reason:
             details["failure_reason"] = failure_reason
         audit_record(
             actor=actor,
@@ -242,5 +240,34 @@ def payout_process(
             resource_type=SOURCE_TYPE,
             resource_id=payout.pk,
             details=details,
+        )
+    return payout
+
+
+def payout_cancel(*, payout_id: uuid.UUID | str, user_id: uuid.UUID) -> Payout:
+    """The owner cancels a requested payout: requested → cancelled, the amount refunded
+    (owed first, as a failure is). 404 for another user's payout; 409
+    ``INVALID_PAYOUT_TRANSITION`` once it is processing or later."""
+    with transaction.atomic():
+        payout = get_object_or_not_found(
+            Payout.objects.select_for_update().filter(user_id=user_id), "payout", pk=payout_id
+        )
+        if payout.status != PayoutStatus.REQUESTED:
+            raise InvalidPayoutTransition(
+                f"A {payout.status} payout can no longer be cancelled.",
+                details={"current_status": payout.status, "allowed": []},
+            )
+        actor = Actor(ActorType.USER, user_id)
+        wallet = wallet_lock(user_id=payout.user_id)
+        _refund(payout=payout, wallet=wallet, reason="payout_cancelled", actor=actor)
+        payout.status = PayoutStatus.CANCELLED
+        payout.processed_at = timezone.now()
+        payout.save(update_fields=["status", "processed_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="payout.cancelled",
+            resource_type=SOURCE_TYPE,
+            resource_id=payout.pk,
+            details={"from_status": PayoutStatus.REQUESTED, "amount": format_amount(payout.amount)},
         )
     return payout

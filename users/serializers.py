@@ -34,3 +34,18 @@ class AuthTokenOutputSerializer(serializers.Serializer):
     refresh_token = serializers.CharField()
     token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = StrictCharField(printable=False, max_length=4096)
+    # Complexity is the service's rule → 400, not 422.
+    new_password = StrictCharField(printable=False, allow_blank=True)
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = StrictCharField(max_length=254, printable=False, trim_whitespace=True)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=512)
+    new_password = StrictCharField(printable=False, allow_blank=True)
