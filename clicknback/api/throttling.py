@@ -1,8 +1,12 @@
 """Throttles whose rate is a setting read on every request (``"off"`` disables one),
-counted in the cache (Redis): per user, or per partner key (``partners.throttles``)."""
+counted in the cache (Redis): per user, or per partner key (``partners.throttles``).
+
+They fail open: while the cache is unreachable, requests are let through (and a warning
+logged) rather than refused, so a Redis outage never stops ingestion or payouts, which
+need only PostgreSQL.
+"""
 
 import logging
-import time
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -11,11 +15,6 @@ logger = logging.getLogger(__name__)
 
 # Cache keys this process has used, so tests can forget them (``reset_throttles``).
 _touched_keys: set[str] = set()
-# While the cache (Redis) is unreachable the throttles let requests through (fail open:
-# a purchase must still be recorded during a broker outage), and after a failure they are
-# skipped for this long, so that each request does not wait for its own connect timeout.
-CACHE_DOWN_PAUSE_SECONDS = 30.0
-_paused_until = 0.0
 
 
 class SettingRateThrottle(SimpleRateThrottle):
@@ -25,16 +24,14 @@ class SettingRateThrottle(SimpleRateThrottle):
         pass
 
     def allow_request(self, request, view):
-        global _paused_until
         self.rate = self.get_rate()
-        if self.rate is None or time.monotonic() < _paused_until:
+        if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
             return super().allow_request(request, view)
-        except Exception:  # noqa: BLE001 - the cache is down: let the request through
-            _paused_until = time.monotonic() + CACHE_DOWN_PAUSE_SECONDS
-            logger.warning("Throttle cache unreachable; throttling paused.", exc_info=True)
+        except Exception:  # noqa: BLE001 - the cache (Redis) is down: count nothing, refuse nothing
+            logger.warning("Throttle %s could not reach the cache; the request is let through.", self.scope)
             return True
 
     def get_rate(self):
