@@ -73,12 +73,14 @@ class OfferTerms:
     cashback_type: str
     cashback_value: Decimal
     monthly_cap: Decimal
+    max_cashback_per_purchase: Decimal | None = None
 
 
 @functools.cache
 def _offer_terms_sql() -> str:
     offer = functools.partial(column, Offer)
-    columns = ", ".join(offer(name) for name in ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap"))
+    names = ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap", "max_cashback_per_purchase")
+    columns = ", ".join(offer(name) for name in names)
     # One row per asked (merchant, day) that has an offer; a merchant has at most one
     # active offer, so at most one row per pair.
     return (
