@@ -28,6 +28,7 @@ from portal import queries
 from portal.forms import WalletSignInForm, WithdrawalForm
 from portal.withdrawals import (
     attach_service_error,
+    form_already_used,
     new_form_key,
     preview_problems,
     saved_destinations,
@@ -289,7 +290,12 @@ def withdraw(request):
         form.is_valid()
         if form.cleaned_data.get("saved"):
             form.saved_details = saved_details(user_id=request.user.pk, payout_id=form.cleaned_data["saved"])
-        if not preview_problems(form, user=request.user, terms=terms):
+        # A form already used (a double submit whose first request has committed) goes
+        # straight to the service, which replays the first withdrawal; the preview would
+        # judge it against the balance that withdrawal already lowered.
+        if form_already_used(user_id=request.user.pk, form=form) or not preview_problems(
+            form, user=request.user, terms=terms
+        ):
             data = form.cleaned_data
             try:
                 withdrawal = withdrawal_request(

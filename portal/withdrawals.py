@@ -15,7 +15,7 @@ from clicknback.errors import DomainError
 from clicknback.money import euro, format_amount
 from payouts.destinations import destination_parse
 from payouts.idempotency import IdempotentRequest, request_hash
-from payouts.models import Payout, PayoutMethod
+from payouts.models import IdempotencyKey, Payout, PayoutMethod
 from payouts.policy import PayoutTerms, policy_violations
 from payouts.services import payout_request
 
@@ -160,3 +160,11 @@ def preview_problems(form: forms.Form, *, user, terms: PayoutTerms) -> bool:
         )
         found = True
     return found
+
+
+def form_already_used(*, user_id: uuid.UUID, form: forms.Form) -> bool:
+    """Whether this form's one-time key already made a withdrawal."""
+    key = form.cleaned_data.get("form_key") if hasattr(form, "cleaned_data") else None
+    if not key:
+        return False
+    return IdempotencyKey.objects.filter(user_id=user_id, key=f"{FORM_KEY_PREFIX}{key}").exists()
