@@ -35,9 +35,11 @@ from clicknback.audit.services import Actor, audit_record_many
 from clicknback.errors import NotFound
 from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from clicknback.money import format_amount
+from clicknback.outbox.services import events_record
 from purchases.errors import (
     PurchaseNotPending,
 )
+from purchases.events import purchase_events
 from purchases.ingestion import Ingested, Outcome, PurchaseReport, Reporter, purchases_ingest
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
 from wallets.models import Bucket
@@ -263,12 +265,16 @@ def purchases_decide(
             ).update(status=CashbackStatus.REVERSED, updated_at=changed)
         batch.write()
         audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit)
-    for purchase in confirmed:
-        _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
-    for reason, purchases in rejected.items():
-        for purchase in purchases:
-            _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
-            purchase.status_reason = reason
+        for purchase in confirmed:
+            _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
+        for reason, purchases in rejected.items():
+            for purchase in purchases:
+                _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
+                purchase.status_reason = reason
+        events_record(
+            purchase_events("purchase.confirmed", confirmed)
+            + purchase_events("purchase.rejected", [p for purchases in rejected.values() for p in purchases])
+        )
     result.purchases = {purchase.pk: purchase for purchase in live}
     return result
 
