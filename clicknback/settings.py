@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "clicknback.audit",
     "clicknback.flags",
+    "clicknback.outbox",
     "users",
     "merchants",
     "offers",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "purchases",
     "payouts",
     "partners",
+    "events",
     "demo",
     "clicknback",
 ]
@@ -183,6 +185,14 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
         "task": "payouts.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    "relay-events": {
+        "task": "events.tasks.relay_events",
+        "schedule": float(env.int("EVENT_RELAY_INTERVAL_SECONDS", default=5)),
+    },
+    "dispatch-webhook-deliveries": {
+        "task": "events.tasks.dispatch_webhook_deliveries",
+        "schedule": float(env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5)),
     },
     "purge-expired-refresh-tokens": {
         "task": "users.tasks.purge_expired_refresh_tokens",
@@ -341,3 +351,32 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Events, webhooks and notifications (contract §14) ---------------------------------
+# Webhook deliveries run on their own queue (their own worker), so a slow or dead partner
+# endpoint never holds up the API, the confirmation job or the other queues.
+WEBHOOK_QUEUE = env.str("WEBHOOK_QUEUE", default="webhooks")
+NOTIFICATION_QUEUE = env.str("NOTIFICATION_QUEUE", default="webhooks")
+CELERY_TASK_ROUTES = {
+    "events.tasks.send_webhook_delivery": {"queue": WEBHOOK_QUEUE},
+    "events.tasks.dispatch_webhook_deliveries": {"queue": WEBHOOK_QUEUE},
+    "events.tasks.send_notifications": {"queue": NOTIFICATION_QUEUE},
+}
+# Hosts a webhook URL may name although they resolve to an internal address (then http is allowed too).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Seconds to wait before each retry of a failed delivery (with jitter); then the delivery is failed.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(value)
+    for value in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"])
+]
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.2)  # ± this fraction of each wait
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# How long a claimed delivery or email is reserved for the worker that claimed it.
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
+EVENT_RELAY_BATCH_SIZE = env.int("EVENT_RELAY_BATCH_SIZE", default=500)
+
+# Email: console output by default; EMAIL_URL=smtp+tls://user:password@host:587 for SMTP.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ClickNBack <no-reply@clicknback.com>")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -340,6 +340,17 @@ class Stack:
                 LOG_DIR / "worker.log",
             ),
             Child(
+                "webhooks",
+                [
+                    # Webhook deliveries and emails: their own queue, so a slow partner endpoint
+                    # never holds up the confirmation job; threads, since they wait on the network.
+                    PY, "-W", "ignore:You're running the worker with superuser privileges",
+                    "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO",
+                    "-Q", "webhooks", "--pool", "threads", "--concurrency", "8", "--hostname", "webhooks@%h",
+                ],
+                LOG_DIR / "webhooks.log",
+            ),
+            Child(
                 "beat",
                 [
                     PY, "-m", "celery", "-A", "clicknback", "beat", "--loglevel", "INFO",

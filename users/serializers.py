@@ -34,3 +34,17 @@ class AuthTokenOutputSerializer(serializers.Serializer):
     refresh_token = serializers.CharField()
     token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+
+
+class NotificationSettingsInputSerializer(serializers.Serializer):
+    email_enabled = serializers.BooleanField()
+
+    def to_internal_value(self, data):
+        # A JSON boolean only: "yes", 1 or "false" are refused rather than guessed at.
+        if isinstance(data, dict) and "email_enabled" in data and not isinstance(data["email_enabled"], bool):
+            raise serializers.ValidationError({"email_enabled": ["Must be true or false."]})
+        return super().to_internal_value(data)
+
+
+class NotificationSettingsOutputSerializer(serializers.Serializer):
+    email_enabled = serializers.BooleanField(source="email_notifications")

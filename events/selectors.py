@@ -1,0 +1,23 @@
+from django.db.models import QuerySet
+
+from events.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+
+def webhook_endpoint_list(*, partner_id) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(partner_id=partner_id, deleted_at__isnull=True).order_by("-created_at", "-id")
+
+
+def webhook_delivery_list(*, partner_id) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(endpoint__partner_id=partner_id, endpoint__deleted_at__isnull=True).order_by(
+        "-created_at", "-id"
+    )
+
+
+def webhook_health() -> dict[str, int]:
+    """For the back-office dashboard: deliveries failing (failed, or pending after a failed
+    attempt) and endpoints deactivated."""
+    return {
+        "deliveries_failed": WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).count(),
+        "deliveries_retrying": WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempts__gt=0).count(),
+        "endpoints_deactivated": WebhookEndpoint.objects.filter(active=False, deleted_at__isnull=True).count(),
+    }
