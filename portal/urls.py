@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^wallet/?$", views.wallet_home, name="wallet-home"),
     re_path(r"^wallet/login/?$", views.WalletLoginView.as_view(), name="wallet-login"),
     re_path(r"^wallet/logout/?$", views.WalletLogoutView.as_view(), name="wallet-logout"),
+    re_path(r"^wallet/notifications/?$", views.notification_settings, name="wallet-notifications"),
     re_path(r"^wallet/transactions/?$", views.transaction_list, name="wallet-transactions"),
     re_path(r"^wallet/purchases/?$", views.purchase_list, name="wallet-purchases"),
     re_path(rf"^wallet/purchases/(?P<purchase_id>{UUID})/?$", views.purchase_detail, name="wallet-purchase"),
