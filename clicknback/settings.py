@@ -280,7 +280,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # active/inactive is shared by merchants and offers: one named enum.
-    "ENUM_NAME_OVERRIDES": {"ActivationStatusEnum": "offers.models.OfferStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ActivationStatusEnum": "offers.models.OfferStatus",
+        "WebhookDeliveryStatusEnum": "events.models.DeliveryStatus",
+    },
     # 413, 415 and 500 on every operation that can answer them (clicknback/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
