@@ -20,7 +20,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SCENARIOS = ["purchase_create", "wallet_get", "wallet_transactions", "offers_active", "payout_create"]
+SCENARIOS = [
+    "purchase_create",
+    "wallet_get",
+    "wallet_transactions",
+    "offers_active",
+    "payout_create",
+    "partner_batch_100",
+    "partner_batch_1000",
+]
 QUEUE = "clicknback_bench"
 
 
@@ -94,6 +102,10 @@ def stack_env(bench_url: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "AUTH_THROTTLE_RATE": "off",
+        # the throttles would cap what is measured: off for the run
+        "PURCHASE_THROTTLE_RATE": "off",
+        "PAYOUT_THROTTLE_RATE": "off",
+        "PARTNER_RATE_LIMIT": "off",
         "ACCESS_TOKEN_LIFETIME_SECONDS": str(6 * 3600),
         "CELERY_QUEUE": QUEUE,
         "CACHE_KEY_PREFIX": "clicknback-bench",
@@ -113,6 +125,19 @@ def mint_tokens(user_ids: list[str]) -> list[list[str]]:
         token[api_settings.USER_ID_CLAIM] = user_id
         pairs.append([user_id, str(token)])
     return pairs
+
+
+def mint_partner_key(merchant_ids: list[str]) -> str:
+    """A bench partner linked to every bench merchant, and a key for it (through the services)."""
+    from clicknback.audit.services import SYSTEM
+    from partners.models import Partner
+    from partners.services import api_key_create, partner_create
+
+    partner = Partner.objects.filter(name="bench partner").first() or partner_create(
+        name="bench partner", merchant_ids=merchant_ids, actor=SYSTEM
+    )
+    _, key = api_key_create(partner_id=partner.pk, name="bench", actor=SYSTEM)
+    return key
 
 
 def purge_queue(redis_url: str) -> None:
@@ -254,7 +279,7 @@ def run_loadgen(spec: dict, tmp: Path) -> dict:
     return json.loads(proc.stdout)
 
 
-def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
+def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path, partner_key: str = "") -> dict:
     from bench import stack
     from bench.report import summarise
 
@@ -282,6 +307,7 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
                     "tag": f"warm-{int(time.time())}-{scenario}",
                     "users": users,
                     "merchants": merchants,
+                    "partner_key": partner_key,
                     "offset": payout_offset,
                 },
                 tmp,
@@ -303,6 +329,7 @@ def phase_http(args, env, users, merchants, log_dir: Path, tmp: Path) -> dict:
                         "tag": f"bench-{int(time.time())}-{scenario}-{clients}-{rep}",
                         "users": users,
                         "merchants": merchants,
+                        "partner_key": partner_key,
                         "offset": payout_offset,
                         "cpu": {"process_group": server.proc.pid, "db": args.db_name, "postmaster": postmaster},
                     }
@@ -465,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         if "ceiling" not in args.skip:
             results["ceiling"] = phase_ceiling(args, env, size)
         if "http" not in args.skip:
-            results["http"] = phase_http(args, env, users, merchants, log_dir, Path(tmp))
+            partner_key = mint_partner_key(merchants) if any(s.startswith("partner_") for s in args.scenarios) else ""
+            results["http"] = phase_http(args, env, users, merchants, log_dir, Path(tmp), partner_key)
     conn.close()
     log("reconcile_wallets")
     results["reconcile"] = reconcile(env)

@@ -25,9 +25,13 @@ API = "/api/v1"
 # --- requests ----------------------------------------------------------------------
 
 
-def _request(method: str, path: str, *, host: str, token: str | None, body: dict | None = None) -> bytes:
+def _request(
+    method: str, path: str, *, host: str, token: str | None, body: dict | None = None, api_key: str = ""
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", "Accept: application/json", "Connection: keep-alive"]
-    if token:
+    if api_key:
+        lines.append(f"Authorization: Api-Key {api_key}")
+    elif token:
         lines.append(f"Authorization: Bearer {token}")
     payload = b""
     if body is not None:
@@ -53,6 +57,25 @@ def build_request(spec: dict, i: int) -> bytes:
             "currency": "EUR",
         }
         return _request("POST", f"{API}/purchases", host=host, token=token, body=body)
+    if scenario.startswith("partner_batch_"):
+        # A partner's batch: items over many users and the partner's merchants, ids unique.
+        size = int(scenario.rsplit("_", 1)[1])
+        merchants = spec["merchants"]
+        items = []
+        for j in range(size):
+            k = i * size + j
+            items.append(
+                {
+                    "external_id": f"{spec['tag']}-{i}-{j}",
+                    "user_id": users[(k * 7919) % len(users)][0],
+                    "merchant_id": merchants[(k * 31) % len(merchants)],
+                    "amount": f"{20 + k % 80}.{k % 100:02d}",
+                    "currency": "EUR",
+                }
+            )
+        body = {"items": items}
+        return _request("POST", f"{API}/partner/purchases/batch", host=host, token=None, body=body,
+                        api_key=spec["partner_key"])  # fmt: skip
     if scenario == "payout_create":
         # Distinct users: each request takes the next user, starting where the last run ended.
         user_id, token = users[(spec.get("offset", 0) + i) % len(users)]

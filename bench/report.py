@@ -29,6 +29,8 @@ LABELS = {
     "wallet_transactions": "GET /api/v1/users/me/wallet/transactions",
     "offers_active": "GET /api/v1/offers/active",
     "payout_create": "POST /api/v1/users/payouts",
+    "partner_batch_100": "POST /api/v1/partner/purchases/batch, 100 items",
+    "partner_batch_1000": "POST /api/v1/partner/purchases/batch, 1,000 items",
     "ingestion": "pgbench: raw SQL of one ingestion",
     "wallet_read": "pgbench: raw SQL of one wallet read",
 }
@@ -111,9 +113,12 @@ def table_rows(results: dict) -> list[list[str]]:
         for scenario, by_clients in results.get(section, {}).items():
             for clients, s in by_clients.items():
                 vs = s.get("rps_vs_ceiling")
+                label = LABELS.get(scenario, scenario)
+                if scenario.startswith("partner_batch_"):  # a request is a batch: say how many purchases/s
+                    label += f" ({_fmt(s['rps']['median'] * int(scenario.rsplit('_', 1)[1]), 0)} purchases/s)"
                 rows.append(
                     [
-                        LABELS.get(scenario, scenario),
+                        label,
                         str(clients),
                         _cell(s["rps"]),
                         _cell(s["p50_ms"]),

@@ -151,33 +151,45 @@ class RowWriter(Generic[M]):
         meta = model._meta
         self._auto = meta.pk if isinstance(meta.pk, AutoField) else None
         self._insert_fields = [field for field in meta.concrete_fields if field is not self._auto]
-        self._inserts: dict[int, str] = {}
+        self._inserts: dict[int, str] = {}  # 1: one row (VALUES), 2: several (unnest)
         self._updates: dict[tuple[str, ...], tuple[str, list[Field]]] = {}
 
     def _quote(self, name: str) -> str:
         return connections[DEFAULT_DB_ALIAS].ops.quote_name(name)
 
     def _insert_sql(self, count: int) -> str:
-        sql = self._inserts.get(count)
+        """``INSERT ... VALUES (row)`` for one row; for several, ``INSERT ... SELECT * FROM
+        unnest(column arrays)``: one placeholder per column whatever the row count (as
+        Django's own ``bulk_create`` does on PostgreSQL), so a batch's statement is the
+        same text for any size, parsed and planned as cheaply as a single row's."""
+        key = min(count, 2)
+        sql = self._inserts.get(key)
         if sql is None:
-            row = "({})".format(", ".join(["%s"] * len(self._insert_fields)))
+            connection = connections[DEFAULT_DB_ALIAS]
+            if key == 1:
+                rows = "VALUES ({})".format(", ".join(["%s"] * len(self._insert_fields)))
+            else:
+                # Types without their parameters (varchar[], numeric[]), so nothing is truncated.
+                casts = [f"%s::{field.db_type(connection).split('(')[0]}[]" for field in self._insert_fields]
+                rows = "SELECT * FROM unnest({})".format(", ".join(casts))  # noqa: S608 - types from the models  # nosec B608
             # Identifiers come from the model's metadata, quoted; values are bound parameters.
-            sql = "INSERT INTO {table} ({columns}) VALUES {rows}{returning}".format(  # noqa: S608  # nosec B608
+            sql = "INSERT INTO {table} ({columns}) {rows}{returning}".format(  # nosec B608
                 table=self._quote(self.model._meta.db_table),
                 columns=", ".join(self._quote(field.column) for field in self._insert_fields),
-                rows=", ".join([row] * count),
+                rows=rows,
                 returning=f" RETURNING {self._quote(self._auto.column)}" if self._auto else "",
             )
-            self._inserts[count] = sql
+            self._inserts[key] = sql
         return sql
 
     def inserting(self, instances: Sequence[M]) -> Write:
         """The ``INSERT`` of new instances, built (values prepared as the ORM does) but not sent."""
         connection = connections[DEFAULT_DB_ALIAS]
-        params = []
-        for instance in instances:
-            for field in self._insert_fields:
-                params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+        rows = [
+            [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self._insert_fields]
+            for instance in instances
+        ]
+        params = rows[0] if len(rows) == 1 else [list(column) for column in zip(*rows, strict=True)]
         return Write(
             model=self.model,
             sql=self._insert_sql(len(instances)),

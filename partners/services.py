@@ -24,7 +24,7 @@ RESOURCE = "partner"
 
 
 def _merchants(merchant_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
-    wanted = list(dict.fromkeys(merchant_ids))
+    wanted = list(dict.fromkeys(uuid.UUID(str(merchant_id)) for merchant_id in merchant_ids))
     if not wanted:
         raise ValidationFailed("A partner is linked to at least one merchant.", field="merchant_ids")
     known = set(Merchant.objects.filter(pk__in=wanted).values_list("pk", flat=True))

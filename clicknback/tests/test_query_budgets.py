@@ -126,3 +126,49 @@ def test_payout_request_with_an_idempotency_key_costs_two_more_statements(user, 
 
     # then
     assert response.status_code == 201
+
+
+def test_a_partner_batch_costs_the_same_statements_for_10_items_as_for_200():
+    from users.tests.factories import UserFactory
+
+    # given: users with wallets, and offers at a few merchants (one partner linked to them)
+    users = [UserFactory() for _ in range(20)]
+    offers = [OfferFactory(monthly_cap=Decimal("1000.00")) for _ in range(3)]
+    merchant_ids = [offer.merchant_id for offer in offers]
+    from clicknback.audit.services import SYSTEM
+    from partners.services import partner_create
+
+    partner = partner_create(name=f"budget-{uuid.uuid4().hex[:6]}", merchant_ids=merchant_ids, actor=SYSTEM)
+
+    # when
+    def statements(size: int) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from clicknback.audit.models import ActorType
+        from clicknback.audit.services import Actor
+        from purchases.ingestion import PurchaseReport, Reporter, purchases_ingest
+
+        reporter = Reporter(
+            actor=Actor(ActorType.PARTNER, partner.pk), partner_id=partner.pk, merchant_ids=frozenset(merchant_ids)
+        )
+        reports = [
+            PurchaseReport(
+                external_id=f"batch-{size}-{uuid.uuid4()}",
+                user_id=users[index % len(users)].pk,
+                merchant_id=merchant_ids[index % len(merchant_ids)],
+                amount=Decimal("40.00"),
+                currency="EUR",
+            )
+            for index in range(size)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            results = purchases_ingest(reports=reports, reporter=reporter)
+        assert [result.outcome for result in results] == ["created"] * size
+        return len(captured.captured_queries)
+
+    small, large = statements(10), statements(200)
+
+    # then: a fixed number of statements, whatever the size (no round trip per item)
+    assert small == large
+    assert large <= 10, large
