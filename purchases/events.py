@@ -4,7 +4,10 @@ Each transition service calls ``purchase_events`` inside its transaction and wri
 rows with its other rows (``clicknback.outbox``).
 """
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping, Sequence
+
+from rest_framework import serializers
 
 from clicknback.outbox.models import Event
 from clicknback.outbox.services import event_row
@@ -15,17 +18,31 @@ from purchases.serializers import PurchaseOutputSerializer
 SOURCE_TYPE = "purchase"
 
 
-def purchase_events(type: str, purchases: Sequence[Purchase]) -> list[Event]:
+class _PurchaseEventSerializer(PurchaseOutputSerializer):
+    """The §6 shape; the merchant's name from the caller when it has it (no extra query)."""
+
+    merchant_name = serializers.SerializerMethodField()
+
+    def get_merchant_name(self, purchase: Purchase) -> str:
+        names = self.context.get("merchant_names") or {}
+        if purchase.merchant_id in names:
+            return names[purchase.merchant_id]
+        return purchase.merchant.name
+
+
+def purchase_events(
+    type: str, purchases: Sequence[Purchase], *, merchant_names: Mapping[uuid.UUID, str] | None = None
+) -> list[Event]:
     """One event of ``type`` per purchase, carrying the purchase as it stands in memory.
 
-    Merchants not loaded yet are read in one query (their name is part of the shape).
+    Merchant names come from ``merchant_names``, else from the loaded merchant, else from
+    one query for all the purchases that lack one.
     """
-    missing = {p.merchant_id for p in purchases if not Purchase.merchant.is_cached(p)}
+    names = dict(merchant_names or {})
+    missing = {p.merchant_id for p in purchases if p.merchant_id not in names and not Purchase.merchant.is_cached(p)}
     if missing:
-        merchants = Merchant.objects.in_bulk(missing)
-        for purchase in purchases:
-            if not Purchase.merchant.is_cached(purchase):
-                purchase.merchant = merchants[purchase.merchant_id]
+        names.update(Merchant.objects.filter(pk__in=missing).values_list("pk", "name"))
+    context = {"merchant_names": names}
     return [
         event_row(
             type=type,
@@ -33,7 +50,7 @@ def purchase_events(type: str, purchases: Sequence[Purchase]) -> list[Event]:
             resource_id=purchase.pk,
             user_id=purchase.user_id,
             partner_id=purchase.partner_id,
-            data=PurchaseOutputSerializer(purchase).data,
+            data=_PurchaseEventSerializer(purchase, context=context).data,
         )
         for purchase in purchases
     ]

@@ -414,7 +414,13 @@ def _ingest_together(accepted: list[_Accepted], reporter: Reporter) -> set[int]:
         _cashback_writer.inserting(cashbacks),
         *postings.writes(),
         audit_inserting(audits),
-        events_inserting(purchase_events("purchase.created", [item.purchase for item in fresh])),
+        events_inserting(
+            purchase_events(
+                "purchase.created",
+                [item.purchase for item in fresh],
+                merchant_names={item.offer.merchant_id: item.offer.merchant_name for item in fresh},
+            )
+        ),
     )
     # Looked up when called: the notifier lives with the other transitions (which import
     # this module), and tests replace it there.

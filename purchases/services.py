@@ -178,7 +178,8 @@ def purchases_decide(
     if not wanted:
         return result
     with transaction.atomic():
-        locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback").order_by("pk")
+        # The merchant is read along (not locked): the events carry its name.
+        locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback", "merchant").order_by("pk")
         try:
             by_id = {purchase.pk: purchase for purchase in locked.filter(pk__in=wanted)}
         except (ValueError, DjangoValidationError):
