@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from events.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -14,10 +14,13 @@ def webhook_delivery_list(*, partner_id) -> QuerySet[WebhookDelivery]:
 
 
 def webhook_health() -> dict[str, int]:
-    """For the back-office dashboard: deliveries failing (failed, or pending after a failed
-    attempt) and endpoints deactivated."""
+    """For the back-office dashboard, in two queries: deliveries failed, deliveries being
+    retried (pending after a failed attempt) and endpoints deactivated."""
+    deliveries = WebhookDelivery.objects.aggregate(
+        deliveries_failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+        deliveries_retrying=Count("id", filter=Q(status=DeliveryStatus.PENDING, attempts__gt=0)),
+    )
     return {
-        "deliveries_failed": WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).count(),
-        "deliveries_retrying": WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, attempts__gt=0).count(),
+        **deliveries,
         "endpoints_deactivated": WebhookEndpoint.objects.filter(active=False, deleted_at__isnull=True).count(),
     }

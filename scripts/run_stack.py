@@ -492,7 +492,7 @@ class Stack:
         raise Stopping
 
     def summary(self) -> str:
-        """One line: "web ok · worker ok · beat ok · postgres ok · redis ok"."""
+        """One line: "web ok · worker ok · webhooks ok · beat ok · postgres ok · redis ok"."""
         states = {**self.state, **self.health}
         return " · ".join(f"{name} {state}" for name, state in states.items())
 

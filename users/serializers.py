@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from clicknback.api.fields import StrictCharField, StrictEmailField
+from clicknback.api.fields import StrictBooleanField, StrictCharField, StrictEmailField
 from users.models import User
 
 
@@ -37,13 +37,7 @@ class AuthTokenOutputSerializer(serializers.Serializer):
 
 
 class NotificationSettingsInputSerializer(serializers.Serializer):
-    email_enabled = serializers.BooleanField()
-
-    def to_internal_value(self, data):
-        # A JSON boolean only: "yes", 1 or "false" are refused rather than guessed at.
-        if isinstance(data, dict) and "email_enabled" in data and not isinstance(data["email_enabled"], bool):
-            raise serializers.ValidationError({"email_enabled": ["Must be true or false."]})
-        return super().to_internal_value(data)
+    email_enabled = StrictBooleanField()
 
 
 class NotificationSettingsOutputSerializer(serializers.Serializer):
