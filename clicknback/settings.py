@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.dispatch_webhook_deliveries",
         "schedule": float(env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5)),
     },
+    # Emails left pending (a failed send, a lost message) are picked up again.
+    "send-notifications": {
+        "task": "events.tasks.send_notifications",
+        "schedule": 60.0,
+    },
     "purge-expired-refresh-tokens": {
         "task": "users.tasks.purge_expired_refresh_tokens",
         "schedule": 3600.0,
