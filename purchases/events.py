@@ -21,7 +21,7 @@ SOURCE_TYPE = "purchase"
 class _PurchaseEventSerializer(PurchaseOutputSerializer):
     """The §6 shape; the merchant's name from the caller when it has it (no extra query)."""
 
-    merchant_name = serializers.SerializerMethodField()
+    merchant_name = serializers.SerializerMethodField()  # type: ignore[assignment]  # the same string, found another way
 
     def get_merchant_name(self, purchase: Purchase) -> str:
         names = self.context.get("merchant_names") or {}
