@@ -37,6 +37,7 @@ ACCESS = {
     ("GET", "/api/v1/users/me/purchases/"): USER,
     ("GET", "/api/v1/users/me/wallet/"): USER,
     ("GET", "/api/v1/users/me/wallet/transactions/"): USER,
+    ("PATCH", "/api/v1/users/me/notification-settings/"): USER,
     ("GET", "/api/v1/users/payouts/"): USER,
     ("POST", "/api/v1/users/payouts/"): USER,
     ("POST", "/api/v1/users/wallet/withdraw/"): USER,
