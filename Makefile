@@ -14,7 +14,8 @@ PYTEST_ARGS ?=
 export PIP_ROOT_USER_ACTION := ignore
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run logs test lint format typecheck bench stop services clean security test-deep
+.PHONY: run logs test lint format typecheck bench stop services clean security test-deep \
+        compose-test compose-backup compose-restore
 
 # The stamp files make a re-run with unchanged requirements skip pip altogether.
 $(PY):
@@ -74,6 +75,20 @@ test-deep: $(DEV_STAMP)
 	  FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SM_EXAMPLES=$(SM_EXAMPLES) SM_STEPS=$(SM_STEPS) \
 	  $(PY) -m clicknback.devservices --stop-after --tune-for-tests -- \
 	  $(PY) -m pytest tests/fuzz tests/statemachine $(PYTEST_ARGS)
+
+# The Dockerfile and docker-compose.yml for real (docs/docker.md): root on Debian; installs
+# the engine when missing, builds stand-in base images where no registry is reachable,
+# checks the running stack and removes everything it made. Standard library only.
+compose-test:
+	@$(PYTHON) scripts/compose_test.py
+
+# Backups of a compose deployment: pg_dump / pg_restore in the postgres container.
+BACKUP_DIR ?= backups
+compose-backup:
+	@scripts/compose_backup.sh backup $(BACKUP_DIR)
+compose-restore:
+	@test -n "$(BACKUP)" || { echo "usage: make compose-restore BACKUP=backups/clicknback-<time>.dump"; exit 2; }
+	@scripts/compose_backup.sh restore $(BACKUP)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

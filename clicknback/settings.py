@@ -259,6 +259,12 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# Password reset links (contract §3): Django's token machinery, valid this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+# Email: console output unless EMAIL_URL names a server (smtp://user:pass@host:587, ...).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ClickNBack <no-reply@clicknback.local>")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("REFRESH_TOKEN_LIFETIME_SECONDS", default=30 * 24 * 3600)),
@@ -384,7 +390,5 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
 EVENT_RELAY_BATCH_SIZE = env.int("EVENT_RELAY_BATCH_SIZE", default=500)
 
-# Email: console output by default; EMAIL_URL=smtp+tls://user:password@host:587 for SMTP.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ClickNBack <no-reply@clicknback.com>")
+# Notification emails use the email settings above (EMAIL_URL); their wallet link starts here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -68,7 +68,11 @@ class PartnerAdmin(admin.ModelAdmin):
         obj._state.adding, obj._state.db = False, partner._state.db
 
     def save_related(self, request, form, formsets, change):
-        """The merchants were set by the service; the key inline is read-only."""
+        """The merchants were set by the service (so no ``save_m2m``). The key inline is
+        read-only: saving its formset writes nothing, but the admin's change message reads
+        what the save found (``new_objects`` ...), so it must still run."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description="Rotate the postback secret (shown once)")
     def rotate_postback_secret(self, request, queryset):

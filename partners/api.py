@@ -281,15 +281,15 @@ class PartnerPurchaseListCreateApi(PartnerApiView):
         return paginator.get_paginated_response(PurchaseOutputSerializer(page, many=True).data)
 
 
-def _result(index: int, raw, result: Ingested) -> dict:
+def _result(index: int, raw, result: Ingested, purchase_data: dict | None) -> dict:
     external_id = raw.get("external_id") if isinstance(raw, dict) else None
     row: dict = {
         "index": index,
         "external_id": external_id if isinstance(external_id, str) else None,
         "outcome": result.outcome,
     }
-    if result.purchase is not None:
-        row["purchase"] = _purchase_data(result.purchase)
+    if purchase_data is not None:
+        row["purchase"] = purchase_data
     if result.error is not None and result.outcome != Outcome.CREATED:
         row["error"] = {"code": result.error.code, "message": result.error.message, "details": result.error.details}
     return row
@@ -310,26 +310,34 @@ class PartnerPurchaseBatchApi(PartnerApiView):
         serializer = PartnerPurchaseBatchInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["items"]
+        # One item serializer validates every item (its fields are built once, not per item).
+        item_serializer = PartnerPurchaseCreateInputSerializer()
         reports: list[PurchaseReport | DomainError] = []
         for raw in items:
-            item = PartnerPurchaseCreateInputSerializer(data=raw)
             try:
-                item.is_valid(raise_exception=True)
+                reports.append(report_of(item_serializer.run_validation(raw)))
             except ValidationError as exc:
                 reports.append(_item_error(exc))
-            else:
-                reports.append(report_of(item.validated_data))
         results = purchases_ingest(reports=reports, reporter=self.reporter())
+        # Created purchases are read back (with their merchant) in one query, and every
+        # purchase shown is rendered by one list serializer.
         created = [r.purchase.pk for r in results if r.outcome == Outcome.CREATED and r.purchase is not None]
         fresh = {p.pk: p for p in purchase_list().filter(pk__in=created)} if created else {}
-        for result in results:
-            if result.purchase is not None and result.purchase.pk in fresh:
-                result.purchase = fresh[result.purchase.pk]
-        rows = [_result(index, raw, result) for index, (raw, result) in enumerate(zip(items, results, strict=True))]
+        shown = [fresh.get(r.purchase.pk, r.purchase) if r.purchase is not None else None for r in results]
+        rendered = iter(PurchaseOutputSerializer([p for p in shown if p is not None], many=True).data)
+        rows = [
+            _result(index, raw, result, next(rendered) if purchase is not None else None)
+            for index, (raw, result, purchase) in enumerate(zip(items, results, shown, strict=True))
+        ]
         summary = dict.fromkeys((Outcome.CREATED, Outcome.DUPLICATE, Outcome.REJECTED), 0)
         for row in rows:
             summary[row["outcome"]] += 1
         return Response({"results": rows, "summary": summary})
+
+    @extend_schema(exclude=True)  # documented as GET /partner/purchases/{external_id}
+    def get(self, request):
+        """A purchase whose ``external_id`` is "batch" is looked up like any other."""
+        return Response(_purchase_data(self.purchase("batch")))
 
 
 class PartnerPurchaseDetailApi(PartnerApiView):

@@ -90,7 +90,8 @@ def _verified_partner(partner_id: uuid.UUID | str, params: dict[str, str]) -> Pa
         timestamp = int(params.get("timestamp", ""))
     except ValueError:
         raise InvalidSignature("timestamp must be Unix seconds.") from None
-    if abs(time.time() - timestamp) > settings.POSTBACK_TIMESTAMP_WINDOW_SECONDS:
+    # Integer arithmetic: a timestamp of hundreds of digits must not overflow a float.
+    if abs(int(time.time()) - timestamp) > settings.POSTBACK_TIMESTAMP_WINDOW_SECONDS:
         raise InvalidSignature("The postback's timestamp is too far from now.")
     return partner_of(partner)
 

@@ -18,20 +18,20 @@ urlpatterns = [
     route("partner/purchases", api.PartnerPurchaseListCreateApi.as_view(), name="partner-purchases"),
     route("partner/purchases/batch", api.PartnerPurchaseBatchApi.as_view(), name="partner-purchases-batch"),
     route(
-        "partner/purchases/<str:external_id>/approve",
+        "partner/purchases/<path:external_id>/approve",
         api.PartnerPurchaseApproveApi.as_view(),
         name="partner-purchase-approve",
     ),
     route(
-        "partner/purchases/<str:external_id>/decline",
+        "partner/purchases/<path:external_id>/decline",
         api.PartnerPurchaseDeclineApi.as_view(),
         name="partner-purchase-decline",
     ),
     route(
-        "partner/purchases/<str:external_id>/returns",
+        "partner/purchases/<path:external_id>/returns",
         api.PartnerPurchaseReturnApi.as_view(),
         name="partner-purchase-returns",
     ),
-    route("partner/purchases/<str:external_id>", api.PartnerPurchaseDetailApi.as_view(), name="partner-purchase"),
+    route("partner/purchases/<path:external_id>", api.PartnerPurchaseDetailApi.as_view(), name="partner-purchase"),
     route("postbacks/<uuid:partner_id>", postbacks.PostbackApi.as_view(), name="postbacks"),
 ]

@@ -39,9 +39,19 @@ _CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at":
 
 
 def _lock(purchase_id: uuid.UUID | str, *, partner_id: uuid.UUID | None = None) -> Purchase:
-    """Lock the purchase row (its cashback row is read in the same query); 404 when unknown
-    (or, with ``partner_id``, not that partner's)."""
-    locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback", "merchant")
+    """Lock the purchase row and its cashback row; 404 when unknown (or, with ``partner_id``,
+    not that partner's).
+
+    Both rows are locked (``FOR UPDATE OF`` both, an inner join): when the lock had to be
+    waited for, PostgreSQL re-reads the locked rows as the other transaction left them,
+    but would hand back a joined row it does not lock as it was before the wait, so a
+    return committed meanwhile would be missing from the cashback's ``returned_amount``.
+    """
+    locked = (
+        Purchase.objects.select_for_update(of=("self", "cashback"))
+        .select_related("cashback", "merchant")
+        .filter(cashback__isnull=False)
+    )
     if partner_id is not None:
         locked = locked.filter(partner_id=partner_id)
     return get_object_or_not_found(locked, "purchase", pk=purchase_id)

@@ -126,8 +126,12 @@ def _not_pending(purchase: Purchase) -> PurchaseNotPending:
 
 
 def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
-    """Lock the purchase row (its cashback row is read in the same query); 404 when unknown."""
-    locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback")
+    """Lock the purchase row and its cashback row (see ``purchases.reversal._lock``); 404 when unknown."""
+    locked = (
+        Purchase.objects.select_for_update(of=("self", "cashback"))
+        .select_related("cashback")
+        .filter(cashback__isnull=False)
+    )
     return get_object_or_not_found(locked, "purchase", pk=purchase_id)
 
 
@@ -178,8 +182,15 @@ def purchases_decide(
     if not wanted:
         return result
     with transaction.atomic():
-        # The merchant is read along (not locked): the events carry its name.
-        locked = Purchase.objects.select_for_update(of=("self",)).select_related("cashback", "merchant").order_by("pk")
+        # The cashback rows are locked too: a locked row waited for is re-read as the other
+        # transaction left it, a joined row that is not locked is not (purchases.reversal._lock).
+        # The merchant is read along, not locked: the events carry its name.
+        locked = (
+            Purchase.objects.select_for_update(of=("self", "cashback"))
+            .select_related("cashback", "merchant")
+            .filter(cashback__isnull=False)
+            .order_by("pk")
+        )
         try:
             by_id = {purchase.pk: purchase for purchase in locked.filter(pk__in=wanted)}
         except (ValueError, DjangoValidationError):

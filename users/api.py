@@ -1,5 +1,6 @@
 from dataclasses import asdict
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -14,10 +15,13 @@ from users.serializers import (
     AuthTokenOutputSerializer,
     NotificationSettingsInputSerializer,
     NotificationSettingsOutputSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     UserOutputSerializer,
     UserRegisterInputSerializer,
 )
-from users.throttles import LoginRateThrottle, RegistrationRateThrottle
+from users.throttles import LoginRateThrottle, PasswordResetRateThrottle, RegistrationRateThrottle
 
 RATE_LIMITED = {429: error("RATE_LIMITED (Retry-After header set)")}
 
@@ -120,3 +124,81 @@ class AuthRefreshApi(APIView):
         data.is_valid(raise_exception=True)
         pair = services.auth_refresh(**data.validated_data)
         return Response(AuthTokenOutputSerializer(asdict(pair)).data)
+
+
+class PasswordChangeApi(APIView):
+    @extend_schema(
+        operation_id="users_me_password_change",
+        tags=["users"],
+        request=PasswordChangeInputSerializer,
+        responses={
+            204: None,
+            **errors(
+                AUTH_ERRORS,
+                VALIDATION,
+                _400="PASSWORD_NOT_COMPLEX_ENOUGH",
+                _401="INVALID_CREDENTIALS (wrong current password), INVALID_TOKEN, EXPIRED_TOKEN or USER_INACTIVE",
+            ),
+        },
+        description="Every refresh token of the user is revoked, and access tokens issued before "
+        "the change are refused from then on (401 INVALID_TOKEN).",
+    )
+    def post(self, request):
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user_id=request.user.pk, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def reset_link(request, token: str) -> str:
+    """The wallet page where an emailed reset token is used."""
+    return request.build_absolute_uri(reverse("wallet-password-reset-confirm", kwargs={"token": token}))
+
+
+class PasswordResetApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        tags=["auth"],
+        request=PasswordResetInputSerializer,
+        responses={202: None, **errors(VALIDATION, RATE_LIMITED)},
+        description="Always 202, whether or not the email is registered. A registered active user "
+        "is emailed a single-use link valid PASSWORD_RESET_TIMEOUT_SECONDS (default 3600).",
+        auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(
+            email=data.validated_data["email"], link_for=lambda token: reset_link(request, token)
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetRateThrottle]
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        tags=["auth"],
+        request=PasswordResetConfirmInputSerializer,
+        responses={
+            204: None,
+            **errors(
+                VALIDATION,
+                RATE_LIMITED,
+                _400="INVALID_RESET_TOKEN (used, expired or forged) or PASSWORD_NOT_COMPLEX_ENOUGH",
+            ),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -51,6 +51,12 @@ class TokenRevoked(DomainError):
     default_message = "This refresh token was already used or has been revoked; sign in again."
 
 
+class InvalidResetToken(DomainError):
+    code = "INVALID_RESET_TOKEN"
+    http_status = 400
+    default_message = "This password reset link is invalid, used or expired."
+
+
 class CannotDeactivateSelf(DomainError):
     code = "CANNOT_DEACTIVATE_SELF"
     http_status = 409

@@ -39,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_notifications = models.BooleanField(default=True)
     # Mirrors the role (a CHECK constraint keeps them in step) so Django admin works.
     is_staff = models.BooleanField(default=False, editable=False)
+    # Access tokens issued before this instant are refused (a password change or reset).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

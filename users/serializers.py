@@ -42,3 +42,18 @@ class NotificationSettingsInputSerializer(serializers.Serializer):
 
 class NotificationSettingsOutputSerializer(serializers.Serializer):
     email_enabled = serializers.BooleanField(source="email_notifications")
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = StrictCharField(printable=False, max_length=4096)
+    # Complexity is the service's rule → 400, not 422.
+    new_password = StrictCharField(printable=False, allow_blank=True)
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = StrictCharField(max_length=254, printable=False, trim_whitespace=True)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=512)
+    new_password = StrictCharField(printable=False, allow_blank=True)

@@ -5,9 +5,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import datetime_from_epoch
@@ -20,12 +26,13 @@ from users.errors import (
     EmailAlreadyRegistered,
     InvalidCredentials,
     InvalidRefreshToken,
+    InvalidResetToken,
     PasswordNotComplexEnough,
     TokenRevoked,
     UserInactive,
 )
 from users.models import RefreshTokenRecord, Role, User
-from users.tokens import AccessToken, RotatingRefreshToken
+from users.tokens import RotatingRefreshToken, access_token_for
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -149,7 +156,7 @@ def _token_pair_issue(*, user: User, parent: RefreshTokenRecord | None = None) -
         issued_at=refresh.current_time,
         expires_at=datetime_from_epoch(refresh["exp"]),
     )
-    access = AccessToken.for_user(user)
+    access = access_token_for(user)
     return TokenPair(
         access_token=str(access),
         refresh_token=str(refresh),
@@ -275,3 +282,76 @@ def user_set_notifications(*, user_id: uuid.UUID, email_enabled: bool) -> User:
                 details={"email_enabled": email_enabled},
             )
     return user
+
+
+# --- Passwords ----------------------------------------------------------------
+
+_reset_tokens = PasswordResetTokenGenerator()
+
+
+def _password_set(*, user: User, new_password: str, action: str, actor: Actor) -> User:
+    """The new password, every refresh token revoked and older access tokens refused
+    (``password_changed_at``), audited; in the caller's transaction."""
+    password_check_complexity(password=new_password)
+    now = timezone.now()
+    user.set_password(new_password)
+    user.password_changed_at = now
+    user.save(update_fields=["password", "password_changed_at", "updated_at"])
+    revoked = _revoke_open_refresh_tokens(user_id=user.pk, now=now)
+    audit_record(
+        actor=actor,
+        action=action,
+        resource_type="user",
+        resource_id=user.pk,
+        details={"refresh_tokens_revoked": revoked},
+    )
+    return user
+
+
+def password_change(*, user_id: uuid.UUID, current_password: str, new_password: str) -> User:
+    """401 ``INVALID_CREDENTIALS`` for a wrong current password; 400 for a weak new one."""
+    with transaction.atomic():
+        user = get_object_or_not_found(User.objects.select_for_update(), "user", pk=user_id)
+        if not user.check_password(current_password):
+            raise InvalidCredentials("The current password is wrong.")
+        return _password_set(user=user, new_password=new_password, action="user.password_changed", actor=Actor.of(user))
+
+
+def password_reset_token(user: User) -> str:
+    """``<user id, base64>.<token>``: Django's reset token, tied to the password hash and
+    the last login (so it works once) and to ``PASSWORD_RESET_TIMEOUT``."""
+    return f"{urlsafe_base64_encode(force_bytes(user.pk))}.{_reset_tokens.make_token(user)}"
+
+
+def password_reset_request(*, email: str, link_for) -> None:
+    """Email a single-use reset link to an active account with this address; nothing
+    otherwise. The caller answers the same either way. ``link_for(token)`` builds the URL."""
+    user = User.objects.filter(email=email_normalize(email), is_active=True).first()
+    if user is None:
+        return
+    token = password_reset_token(user)
+    context = {"user": user, "link": link_for(token), "minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+    send_mail(
+        subject="Reset your ClickNBack password",
+        message=render_to_string("emails/password_reset.txt", context),
+        html_message=render_to_string("emails/password_reset.html", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+    audit_record(
+        actor=SYSTEM, action="user.password_reset_requested", resource_type="user", resource_id=user.pk, details={}
+    )
+
+
+def password_reset_confirm(*, token: str, new_password: str) -> User:
+    """400 ``INVALID_RESET_TOKEN`` for a used, expired or forged token; 400 for a weak password."""
+    encoded_id, _, reset_token = token.partition(".")
+    try:
+        user_id = uuid.UUID(force_str(urlsafe_base64_decode(encoded_id)))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidResetToken() from None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or not _reset_tokens.check_token(user, reset_token):
+            raise InvalidResetToken()
+        return _password_set(user=user, new_password=new_password, action="user.password_reset", actor=Actor.of(user))

@@ -11,7 +11,7 @@ from rest_framework.throttling import SimpleRateThrottle
 # Seeded with the local client's keys, so counters left by an earlier run are cleared too.
 _touched_keys: set[str] = {
     SimpleRateThrottle.cache_format % {"scope": scope, "ident": "127.0.0.1"}
-    for scope in ("auth", "auth_login", "auth_register")
+    for scope in ("auth", "auth_login", "auth_register", "auth_password_reset")
 }
 
 
@@ -36,6 +36,12 @@ class LoginRateThrottle(AuthRateThrottle):
 
 class RegistrationRateThrottle(AuthRateThrottle):
     scope = "auth_register"
+
+
+class PasswordResetRateThrottle(AuthRateThrottle):
+    """Reset requests and confirmations: throttled like login (§3)."""
+
+    scope = "auth_password_reset"
 
 
 def reset_auth_throttles() -> None:

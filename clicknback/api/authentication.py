@@ -67,6 +67,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise ContractAuthenticationFailed(
                 "USER_INACTIVE", "This account is deactivated.", {"user_id": str(user.pk)}
             )
+        changed = getattr(user, "password_changed_at", None)
+        if changed is not None and token.get("pwd") != int(changed.timestamp() * 1_000_000):
+            # issued before a password change or reset (users.tokens.password_stamp): refused (§3)
+            raise ContractAuthenticationFailed("INVALID_TOKEN", "The access token predates a password change.")
         return user
 
     def authenticate_header(self, request):

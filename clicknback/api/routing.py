@@ -10,12 +10,15 @@ from django.urls import URLPattern, re_path
 def route(pattern: str, view: Callable[..., HttpResponseBase], name: str | None = None) -> URLPattern:
     """``route("users/<uuid:id>", View.as_view())`` matches ``users/<id>`` and ``users/<id>/``.
 
-    Path converters supported: ``<uuid:name>``, ``<str:name>`` and ``<slug:name>``.
+    Path converters supported: ``<uuid:name>``, ``<str:name>``, ``<slug:name>`` and ``<path:name>``.
     """
     converters = {
         "uuid": r"[^/]+",
         "str": r"[^/]+",
         "slug": r"[-a-zA-Z0-9_]+",
+        # any text, slashes included (an identifier chosen by a client); the shortest
+        # match, so a trailing slash is still the route's own
+        "path": r".+?",
     }
 
     def _convert(match: re.Match[str]) -> str:

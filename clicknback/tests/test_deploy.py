@@ -75,6 +75,30 @@ def test_compose_commands_name_real_modules(compose):
     assert "manage.py migrate" in " ".join(services["migrate"]["command"])
 
 
+def test_compose_file_uses_only_what_compose_v1_29_knows(compose):
+    # compose v1.29 (Debian's only compose) refuses env_file entries written as mappings
+    # (`path:` / `required:`, compose v2.24+); variables come from compose's substitution.
+    for name, service in compose["services"].items():
+        for entry in service.get("env_file", []):
+            assert isinstance(entry, str), f"{name}: env_file entry {entry!r}"
+
+
+def test_compose_publishes_web_on_loopback_by_default(compose):
+    assert compose["services"]["web"]["ports"] == ["${WEB_PUBLISH:-127.0.0.1:8000}:8000"]
+
+
+def test_dockerfile_runs_as_an_unprivileged_user_with_a_healthcheck():
+    lines = (BASE_DIR / "Dockerfile").read_text().splitlines()
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert any(line.startswith("HEALTHCHECK ") for line in lines)
+
+
+def test_dockerignore_keeps_secrets_history_and_local_state_out_of_the_image():
+    ignored = (BASE_DIR / ".dockerignore").read_text().splitlines()
+    assert {".env", ".git", ".venv", ".data", "tests"} <= set(ignored)
+
+
 def test_dockerfile_installs_only_production_requirements():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
     assert "requirements.txt" in dockerfile

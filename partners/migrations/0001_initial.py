@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "partner API key",
                 "verbose_name_plural": "partner API keys",
-                "ordering": ["-created", "-id"],
+                "ordering": ("-created", "-id"),
                 "abstract": False,
             },
         ),
