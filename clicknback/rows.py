@@ -170,7 +170,7 @@ class RowWriter(Generic[M]):
                 rows = "VALUES ({})".format(", ".join(["%s"] * len(self._insert_fields)))
             else:
                 # Types without their parameters (varchar[], numeric[]), so nothing is truncated.
-                casts = [f"%s::{field.db_type(connection).split('(')[0]}[]" for field in self._insert_fields]
+                casts = [f"%s::{str(field.db_type(connection)).split('(')[0]}[]" for field in self._insert_fields]
                 rows = "SELECT * FROM unnest({})".format(", ".join(casts))  # noqa: S608 - types from the models  # nosec B608
             # Identifiers come from the model's metadata, quoted; values are bound parameters.
             sql = "INSERT INTO {table} ({columns}) {rows}{returning}".format(  # nosec B608

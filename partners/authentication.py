@@ -7,7 +7,6 @@ inactive partner) is the same 401 ``INVALID_API_KEY``, decided on every request,
 revocation or a deactivation takes effect at once.
 """
 
-import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -22,9 +21,6 @@ from clicknback.audit.services import Actor
 from partners.models import Partner, PartnerAPIKey
 
 KEYWORD = b"api-key"
-# ``last_used_at`` is written when it is older than this: a key sending hundreds of
-# requests a second writes its row about once a second, not once a request.
-LAST_USED_RESOLUTION = dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -78,8 +74,8 @@ def principal_for_key(raw_key: str) -> PartnerPrincipal:
         raise _invalid("This API key has expired.")
     if not key.partner.active:
         raise _invalid("This partner is deactivated.")
-    if key.last_used_at is None or key.last_used_at <= now - LAST_USED_RESOLUTION:
-        PartnerAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    # Every use is recorded (§13): one UPDATE by primary key, in its own short transaction.
+    PartnerAPIKey.objects.filter(pk=key.pk).update(last_used_at=now)
     merchant_ids = frozenset(key.partner.merchants.values_list("id", flat=True))
     return PartnerPrincipal(partner_id=key.partner.pk, name=key.partner.name, merchant_ids=merchant_ids, key_id=key.pk)
 

@@ -32,12 +32,15 @@ from clicknback.errors import NotFound
 from partners.authentication import PartnerPrincipal, partner_of
 from partners.errors import InvalidSignature
 from partners.models import Partner
+from partners.throttles import PostbackThrottle
 from purchases.ingestion import Outcome, PurchaseReport, Reporter, purchases_ingest
 from purchases.models import Purchase, PurchaseReturn, PurchaseStatus
 from purchases.services import ingested_or_raise, purchase_confirm, purchase_reject, purchase_return
 
 STATUSES = ("pending", "approved", "declined", "returned")
-# A "returned" postback without a return_id is one return of everything left.
+# A "returned" postback without a return_id is named by what it returns: everything left
+# ("postback-return"), or its amount ("postback-return-40.00"). So a repeat is recognised,
+# and a later return of another amount (or of the rest) is not taken for a repeat.
 DEFAULT_RETURN_ID = "postback-return"
 POSTBACK_DECLINE_REASON = "Declined by the partner."
 POSTBACK_RETURN_REASON = "Returned (reported by the partner)."
@@ -139,6 +142,7 @@ class PostbackApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [FormParser]
+    throttle_classes = [PostbackThrottle]
 
     @extend_schema(
         operation_id="postbacks_get",
@@ -197,7 +201,10 @@ class PostbackApi(APIView):
                 return _answer("unchanged", purchase.pk)
             purchase_reject(purchase_id=purchase.pk, reason=data["reason"], actor=partner.actor)
             return _answer("declined", purchase.pk)
-        return_id = data.get("return_id", DEFAULT_RETURN_ID)
+        amount = data.get("amount")
+        return_id = data.get("return_id") or (
+            DEFAULT_RETURN_ID if amount is None else f"{DEFAULT_RETURN_ID}-{amount:.2f}"
+        )
         seen = PurchaseReturn.objects.filter(purchase=purchase, return_id=return_id).exists()
         if seen or purchase.status == PurchaseStatus.REVERSED:
             return _answer("unchanged", purchase.pk)

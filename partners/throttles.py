@@ -8,5 +8,19 @@ class PartnerKeyThrottle(SettingRateThrottle):
     rate_setting = "PARTNER_RATE_LIMIT"
 
     def get_ident(self, request) -> str:
-        # Postbacks carry no key: they are counted per partner.
-        return str(request.auth or request.user.partner_id)
+        return str(request.auth)
+
+
+class PostbackThrottle(SettingRateThrottle):
+    """Postbacks carry no key: they are counted per partner (the id in the URL), at the
+    same ``PARTNER_RATE_LIMIT``."""
+
+    scope = "partner_postback"
+    rate_setting = "PARTNER_RATE_LIMIT"
+
+    def get_cache_key(self, request, view):
+        self._partner = str(view.kwargs.get("partner_id", ""))
+        return super().get_cache_key(request, view)
+
+    def get_ident(self, request) -> str:
+        return self._partner

@@ -12,6 +12,7 @@ from clicknback.api.permissions import IsAdmin
 from clicknback.api.schema import ADMIN_ERRORS, AUTH_ERRORS, NOT_FOUND, VALIDATION, error, errors
 from clicknback.api.throttling import PayoutRequestThrottle
 from clicknback.audit.services import Actor
+from clicknback.lookup import uuid_or_not_found
 from payouts.filters import AdminPayoutFilter, PayoutFilter
 from payouts.idempotency import IdempotentRequest, idempotency_key_validate, request_hash
 from payouts.selectors import payout_list
@@ -20,7 +21,7 @@ from payouts.serializers import (
     PayoutOutputSerializer,
     PayoutProcessInputSerializer,
 )
-from payouts.services import payout_process, payout_request
+from payouts.services import payout_cancel, payout_process, payout_request
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -69,7 +70,7 @@ def _page(view, request, queryset, serializer_class) -> Response:
 class PayoutCreateMixin:
     def get_throttles(self):
         # Payout requests are throttled per user (§9); reading the list is not.
-        return [PayoutRequestThrottle()] if self.request.method == "POST" else []
+        return [PayoutRequestThrottle()] if self.request.method == "POST" else []  # type: ignore[attr-defined]
 
     def post(self, request):
         key = idempotency_key_validate(request.headers.get("Idempotency-Key"))
@@ -154,4 +155,20 @@ class AdminPayoutProcessApi(APIView):
         serializer = PayoutProcessInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payout = payout_process(payout_id=payout_id, actor=Actor.of(request.user), **serializer.validated_data)
+        return Response(PayoutOutputSerializer(payout).data)
+
+
+class UserPayoutCancelApi(APIView):
+    @extend_schema(
+        operation_id="users_payouts_cancel",
+        summary="Cancel a requested payout (owner): the amount goes back to available",
+        request=None,
+        responses={
+            200: PayoutOutputSerializer,
+            **errors(AUTH_ERRORS, NOT_FOUND),
+            409: error("INVALID_PAYOUT_TRANSITION: the payout is no longer requested (details current_status)"),
+        },
+    )
+    def post(self, request, payout_id):
+        payout = payout_cancel(payout_id=uuid_or_not_found(payout_id, "payout"), user_id=request.user.pk)
         return Response(PayoutOutputSerializer(payout).data)

@@ -15,6 +15,8 @@ class PayoutStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    RETURNED = "returned", "Returned"
 
 
 class Payout(models.Model):

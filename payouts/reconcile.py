@@ -1,7 +1,8 @@
 """What payouts contribute to each wallet, for ``reconcile_wallets`` (setting WALLET_RECONCILERS).
 
-Every payout not failed was taken out of available; a completed one is in paid. So per
-user: available − owed gets −Σ(payouts not failed) and paid gets Σ(completed payouts).
+Every payout was taken out of available, and a failed, cancelled or returned one was given
+back; a completed one is in paid. So per user: available − owed gets −Σ(payouts not given
+back) and paid gets Σ(completed payouts).
 """
 
 import uuid
@@ -19,7 +20,9 @@ def contribution() -> dict[uuid.UUID, dict[str, Decimal]]:
         Payout.objects.order_by()
         .values("user_id")
         .annotate(
-            taken=Sum("amount", filter=~Q(status=PayoutStatus.FAILED)),
+            taken=Sum(
+                "amount", filter=~Q(status__in=[PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED])
+            ),
             paid=Sum("amount", filter=Q(status=PayoutStatus.COMPLETED)),
         )
     )

@@ -23,18 +23,20 @@ def _month_used_sql() -> str:
     payout = functools.partial(column, Payout)
     return (
         f"SELECT SUM({payout('amount')}) FROM {table(Payout)} "  # noqa: S608 - identifiers from the models  # nosec B608
-        f"WHERE {payout('user')} = %s AND {payout('requested_at')} >= %s AND {payout('status')} <> %s"
+        f"WHERE {payout('user')} = %s AND {payout('requested_at')} >= %s AND {payout('status')} NOT IN (%s, %s, %s)"
     )
 
 
 def payout_month_used(*, user_id: uuid.UUID, since: datetime) -> Decimal:
-    """What the user requested since ``since`` (the month's start), counting every payout not failed.
+    """What the user requested since ``since`` (the month's start): every payout but those that
+    gave the money back (failed, cancelled, returned).
 
     Plain SQL (``clicknback.sql``): it runs under the wallet lock of every payout request,
     where the ORM's ``aggregate()`` cost several times the statement.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_month_used_sql(), [user_id, since, PayoutStatus.FAILED.value])
+        refunded = [PayoutStatus.FAILED.value, PayoutStatus.CANCELLED.value, PayoutStatus.RETURNED.value]
+        cursor.execute(_month_used_sql(), [user_id, since, *refunded])
         (total,) = cursor.fetchone()
     return ZERO if total is None else total
 

@@ -69,13 +69,16 @@ class PayoutOutputSerializer(serializers.Serializer):
 
 class PayoutProcessInputSerializer(serializers.Serializer):
     status = StrictChoiceField(
-        choices=[PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED],
-        help_text="requested → processing | completed | failed; processing → completed | failed.",
+        choices=[PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED, PayoutStatus.RETURNED],
+        help_text="requested → processing | completed | failed; processing → completed | failed; "
+        "completed → returned (the transfer bounced; failure_reason required).",
     )
     external_reference = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
     failure_reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
-        if attrs.get("failure_reason") and attrs["status"] != PayoutStatus.FAILED:
-            raise serializers.ValidationError({"failure_reason": "Only a failed payout has a failure reason."})
+        if attrs.get("failure_reason") and attrs["status"] not in (PayoutStatus.FAILED, PayoutStatus.RETURNED):
+            raise serializers.ValidationError(
+                {"failure_reason": "Only a failed or returned payout has a failure reason."}
+            )
         return attrs

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from clicknback.audit.models import ActorType
 from clicknback.audit.services import Actor, audit_inserting, audit_record, audit_row
 from clicknback.errors import ValidationFailed
 from clicknback.lookup import get_object_or_not_found
@@ -32,12 +33,18 @@ from wallets.services import WalletBatch, wallet_lock, wallet_post
 SOURCE_TYPE = "payout"
 
 # Which status a payout may move to from its current one; completed and failed are final.
+# Which status a payout may move to from its current one (an operator's processing):
+# a completed transfer can still bounce (returned); failed, cancelled and returned are final.
 ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     PayoutStatus.REQUESTED: (PayoutStatus.PROCESSING, PayoutStatus.COMPLETED, PayoutStatus.FAILED),
     PayoutStatus.PROCESSING: (PayoutStatus.COMPLETED, PayoutStatus.FAILED),
-    PayoutStatus.COMPLETED: (),
+    PayoutStatus.COMPLETED: (PayoutStatus.RETURNED,),
     PayoutStatus.FAILED: (),
+    PayoutStatus.CANCELLED: (),
+    PayoutStatus.RETURNED: (),
 }
+# Payouts that gave the money back: they count toward no monthly limit.
+NOT_COUNTED = (PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED)
 
 
 def payout_min_amount() -> Decimal:
@@ -176,6 +183,23 @@ def payout_request(
     return payout
 
 
+def _refund(*, payout: Payout, wallet, reason: str, actor: Actor, from_paid: bool = False) -> None:
+    """Give the payout's amount back: first to any owed clawback (as confirmed cashback
+    does, so money owed to the platform is not withdrawn again), the rest to available;
+    taken out of paid when the transfer had been completed."""
+    refund = WalletBatch()
+    refund.credit(
+        wallet=wallet,
+        amount=payout.amount,
+        reason=reason,
+        source_type=SOURCE_TYPE,
+        source_id=payout.pk,
+        actor=actor,
+        taken_from=Bucket.PAID if from_paid else None,
+    )
+    refund.write()
+
+
 def payout_process(
     *,
     payout_id: uuid.UUID | str,
@@ -188,7 +212,8 @@ def payout_process(
 
     ``completed``: paid += amount (available was already debited at request time).
     ``failed``: the amount is refunded — first to any owed clawback, the rest to
-    available. Anything not in
+    available. ``returned`` (a completed transfer that bounced; ``failure_reason``
+    required): paid −= amount, refunded as a failure is. Anything not in
     ``ALLOWED_TRANSITIONS`` → 409 INVALID_PAYOUT_TRANSITION and nothing changes, so a
     payout completes or fails exactly once even when two admins race.
     """
@@ -214,19 +239,16 @@ def payout_process(
                 actor=actor,
             )
             payout.processed_at = now
-        elif status == PayoutStatus.FAILED:
-            # The refund first settles any clawback debt (owed), like confirmed cashback
-            # does; otherwise money owed to the platform could be withdrawn again.
-            refund = WalletBatch()
-            refund.credit(
-                wallet=wallet,
-                amount=payout.amount,
-                reason="payout_failed",
-                source_type=SOURCE_TYPE,
-                source_id=payout.pk,
-                actor=actor,
+        elif status in (PayoutStatus.FAILED, PayoutStatus.RETURNED):
+            if status == PayoutStatus.RETURNED and not failure_reason:
+                raise ValidationFailed(
+                    "A returned payout needs the reason the transfer bounced.",
+                    field="failure_reason",
+                    reason="Required when the status is returned.",
+                )
+            _refund(
+                payout=payout, wallet=wallet, reason=f"payout_{status}", actor=actor, from_paid=status == "returned"
             )
-            refund.write()
             payout.processed_at = now
             payout.failure_reason = failure_reason
         previous = payout.status
@@ -237,7 +259,7 @@ def payout_process(
         details = {"from_status": previous, "to_status": status, "amount": format_amount(payout.amount)}
         if external_reference:
             details["external_reference"] = external_reference
-        if status == PayoutStatus.FAILED and failure_reason:
+        if status in (PayoutStatus.FAILED, PayoutStatus.RETURNED) and failure_reason:
             details["failure_reason"] = failure_reason
         audit_record(
             actor=actor,
@@ -247,4 +269,33 @@ def payout_process(
             details=details,
         )
         events_record([payout_event(payout)])
+    return payout
+
+
+def payout_cancel(*, payout_id: uuid.UUID | str, user_id: uuid.UUID) -> Payout:
+    """The owner cancels a requested payout: requested → cancelled, the amount refunded
+    (owed first, as a failure is). 404 for another user's payout; 409
+    ``INVALID_PAYOUT_TRANSITION`` once it is processing or later."""
+    with transaction.atomic():
+        payout = get_object_or_not_found(
+            Payout.objects.select_for_update().filter(user_id=user_id), "payout", pk=payout_id
+        )
+        if payout.status != PayoutStatus.REQUESTED:
+            raise InvalidPayoutTransition(
+                f"A {payout.status} payout can no longer be cancelled.",
+                details={"current_status": payout.status, "allowed": []},
+            )
+        actor = Actor(ActorType.USER, user_id)
+        wallet = wallet_lock(user_id=payout.user_id)
+        _refund(payout=payout, wallet=wallet, reason="payout_cancelled", actor=actor)
+        payout.status = PayoutStatus.CANCELLED
+        payout.processed_at = timezone.now()
+        payout.save(update_fields=["status", "processed_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="payout.cancelled",
+            resource_type=SOURCE_TYPE,
+            resource_id=payout.pk,
+            details={"from_status": PayoutStatus.REQUESTED, "amount": format_amount(payout.amount)},
+        )
     return payout

@@ -68,7 +68,7 @@ def _throttled(request, throttle_class) -> int | None:
     """Seconds to wait when this client IP is over the budget (shared with the API)."""
     throttle = throttle_class()
     # A DRF throttle on a Django view: it counts per client IP and never reads the view.
-    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+    if throttle.allow_request(request, None):
         return None
     return math.ceil(throttle.wait() or 60)
 

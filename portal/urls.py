@@ -26,5 +26,6 @@ urlpatterns = [
     re_path(rf"^wallet/purchases/(?P<purchase_id>{UUID})/?$", views.purchase_detail, name="wallet-purchase"),
     re_path(r"^wallet/payouts/?$", views.payout_list, name="wallet-payouts"),
     re_path(rf"^wallet/payouts/(?P<payout_id>{UUID})/?$", views.payout_detail, name="wallet-payout"),
+    re_path(rf"^wallet/payouts/(?P<payout_id>{UUID})/cancel/?$", views.payout_cancel, name="wallet-payout-cancel"),
     re_path(r"^wallet/withdraw/?$", views.withdraw, name="wallet-withdraw"),
 ]

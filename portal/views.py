@@ -22,6 +22,7 @@ from clicknback.errors import DomainError
 from clicknback.money import euro
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import PayoutMethod, PayoutStatus
+from payouts.services import payout_cancel as payout_cancel_service
 from portal import queries
 from portal.forms import WalletSignInForm, WithdrawalForm
 from portal.withdrawals import attach_service_error, new_form_key, withdrawal_request
@@ -39,6 +40,8 @@ STATUS_LABELS = {
     **dict(PayoutStatus.choices),
 }
 METHOD_LABELS = dict(PayoutMethod.choices)
+# payouts that gave the money back: they no longer move money
+REFUNDED = (PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED)
 
 
 def _status(value: str) -> dict[str, str]:
@@ -75,7 +78,7 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
                 "amount": euro(row["tx_amount"]) if credit else euro(-row["tx_amount"]),
                 "credit": credit,
                 # reversed cashback and failed payouts no longer move money
-                "void": row["tx_status"] in (CashbackStatus.REVERSED, PayoutStatus.FAILED),
+                "void": row["tx_status"] in (CashbackStatus.REVERSED, *REFUNDED),
                 "status": _status(row["tx_status"]),
                 "url": url,
                 "occurred_at": row["tx_created_at"],
@@ -110,6 +113,7 @@ def _payout_row(payout) -> dict:
         "status": _status(payout.status),
         "external_reference": payout.external_reference,
         "failure_reason": payout.failure_reason,
+        "cancellable": payout.status == PayoutStatus.REQUESTED,
         "requested_at": payout.requested_at,
         "processed_at": payout.processed_at,
     }
@@ -284,3 +288,25 @@ def withdraw(request):
         form.describe_errors()
     context = {"nav": "withdraw", "form": form, "balances": _balances(request.user.pk)}
     return render(request, "portal/withdraw.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def payout_cancel(request, payout_id: uuid.UUID):
+    """Cancel a requested withdrawal: a confirmation page, then ``payouts.services.payout_cancel``."""
+    payout = queries.payout_of(user_id=request.user.pk, payout_id=payout_id)
+    if payout is None:
+        raise Http404("No such payout.")
+    if request.method == "POST":
+        try:
+            cancelled = payout_cancel_service(payout_id=payout.pk, user_id=request.user.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, f"Withdrawal of {euro(cancelled.amount)} cancelled: the amount is available again."
+            )
+        return redirect(f"/wallet/payouts/{payout.pk}/")
+    context = {"nav": "payouts", "payout": _payout_row(payout)}
+    return render(request, "portal/payout_cancel.html", context)

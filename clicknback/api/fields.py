@@ -135,7 +135,7 @@ class StrictDateTimeField(serializers.DateTimeField):
         if isinstance(value, str) and _DATETIME.fullmatch(value):
             try:
                 return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
-            except ValueError:
+            except (ValueError, OverflowError):  # out of the calendar once moved to UTC
                 pass
         self.fail("invalid", format="YYYY-MM-DDTHH:MM:SSZ (or an explicit offset)")
 

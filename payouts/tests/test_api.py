@@ -369,7 +369,7 @@ def test_processing_a_payout_a_second_time_is_409_and_balances_are_unchanged(adm
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "INVALID_PAYOUT_TRANSITION"
-    assert error["details"] == {"current_status": "completed", "allowed": []}
+    assert error["details"] == {"current_status": "completed", "allowed": ["returned"]}
     after = Wallet.objects.get(user=requested.user)
     assert (after.available_balance, after.paid_balance) == (wallet.available_balance, wallet.paid_balance)
     assert LedgerEntry.objects.count() == entries
