@@ -298,4 +298,5 @@ def payout_cancel(*, payout_id: uuid.UUID | str, user_id: uuid.UUID) -> Payout:
             resource_id=payout.pk,
             details={"from_status": PayoutStatus.REQUESTED, "amount": format_amount(payout.amount)},
         )
+        events_record([payout_event(payout)])
     return payout

@@ -149,3 +149,23 @@ def test_a_rolled_back_transition_sends_no_email():
     run_once()
 
     assert mail.outbox == []
+
+
+def test_a_returned_payout_is_emailed_with_its_reason_and_a_cancelled_one_is_not():
+    from payouts.services import payout_cancel, payout_process
+
+    user = UserFactory()
+    fund_wallet(user, available=Decimal("50.00"))
+    run_once()
+    mail.outbox.clear()
+    returned = request_payout(user, amount=Decimal("20.00"))
+    process_payout(returned, status=PayoutStatus.COMPLETED)
+    payout_process(payout_id=returned.pk, status=PayoutStatus.RETURNED, actor=SYSTEM, failure_reason="Account closed")
+    cancelled = request_payout(user, amount=Decimal("10.00"))
+    payout_cancel(payout_id=cancelled.pk, user_id=user.pk)
+
+    run_once()
+
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert subjects == ["ClickNBack: Your payout was returned", "ClickNBack: Your payout was sent"]
+    assert "Reason: Account closed" in next(m.body for m in mail.outbox if "returned" in m.subject)

@@ -11,6 +11,7 @@ from events.tests.support import partner_purchase, partner_with_merchant
 from offers.tests.factories import OfferFactory
 from payouts.models import PayoutStatus
 from payouts.serializers import PayoutOutputSerializer
+from payouts.services import payout_cancel, payout_process
 from payouts.tests.factories import process_payout, request_payout
 from purchases.ingestion import PurchaseReport, Reporter, purchases_ingest
 from purchases.models import Purchase
@@ -95,10 +96,21 @@ def test_each_payout_transition_records_one_event():
     failed = request_payout(user, amount=Decimal("10.00"))
     process_payout(failed, status=PayoutStatus.FAILED)
 
+    returned = request_payout(user, amount=Decimal("10.00"))
+    process_payout(returned, status=PayoutStatus.COMPLETED)
+    payout_process(payout_id=returned.pk, status=PayoutStatus.RETURNED, actor=SYSTEM, failure_reason="Account closed")
+    cancelled = request_payout(user, amount=Decimal("10.00"))
+    payout_cancel(payout_id=cancelled.pk, user_id=user.pk)
+
+    assert events_of(returned) == ["payout.requested", "payout.completed", "payout.returned"]
+    assert events_of(cancelled) == ["payout.requested", "payout.cancelled"]
+    assert Event.objects.get(type="payout.returned").data["failure_reason"] == "Account closed"
     assert events_of(completed) == ["payout.requested", "payout.processing", "payout.completed"]
     assert events_of(failed) == ["payout.requested", "payout.failed"]
     completed.refresh_from_db()
-    assert Event.objects.get(type="payout.completed").data == dict(PayoutOutputSerializer(completed).data)
+    assert Event.objects.get(type="payout.completed", resource_id=completed.pk).data == dict(
+        PayoutOutputSerializer(completed).data
+    )
     assert Event.objects.get(type="payout.failed").data["failure_reason"] == "Bank refused the transfer."
 
 
