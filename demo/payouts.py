@@ -8,7 +8,8 @@ already has payouts is left alone.
 from clicknback.audit.services import SYSTEM, Actor
 from clicknback.errors import DomainError
 from payouts.models import Payout, PayoutStatus
-from payouts.services import payout_min_amount, payout_process, payout_request
+from payouts.policy import payout_min_amount
+from payouts.services import payout_process, payout_request
 from users.models import User
 
 ADMIN_EMAIL = "carol@clicknback.com"

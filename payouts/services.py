@@ -7,10 +7,8 @@ the purchase services (purchase row, then wallet row).
 """
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,7 +24,7 @@ from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutP
 from payouts.events import payout_event
 from payouts.idempotency import IdempotentRequest, idempotency_key_find, idempotency_key_lock
 from payouts.models import IdempotencyKey, Payout, PayoutStatus
-from payouts.selectors import payout_month_used
+from payouts.policy import monthly_remaining, payout_min_amount, payout_monthly_limit, policy_violations
 from wallets.models import Bucket
 from wallets.services import WalletBatch, wallet_lock, wallet_post
 
@@ -45,18 +43,6 @@ ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 # Payouts that gave the money back: they count toward no monthly limit.
 NOT_COUNTED = (PayoutStatus.FAILED, PayoutStatus.CANCELLED, PayoutStatus.RETURNED)
-
-
-def payout_min_amount() -> Decimal:
-    return quantize(Decimal(str(settings.PAYOUT_MIN_AMOUNT)))
-
-
-def payout_monthly_limit() -> Decimal:
-    return quantize(Decimal(str(settings.PAYOUT_MONTHLY_LIMIT)))
-
-
-def _month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 # Every payout request writes these rows: the INSERTs are built once (clicknback/rows.py).
@@ -109,18 +95,8 @@ def payout_request(
                 return _as_requested(existing.payout)
         wallet = wallet_lock(user_id=user_id)
         now = timezone.now()
-        remaining = max(limit - payout_month_used(user_id=user_id, since=_month_start(now)), ZERO)
-        violations = []
-        if amount < minimum:
-            violations.append({"field": "amount", "reason": f"The minimum payout is {format_amount(minimum)}."})
-        if amount > remaining:
-            violations.append(
-                {
-                    "field": "amount",
-                    "reason": f"Only {format_amount(remaining)} of the monthly limit of "
-                    f"{format_amount(limit)} remains this month.",
-                }
-            )
+        remaining = monthly_remaining(user_id=user_id, now=now, limit=limit)
+        violations = policy_violations(amount=amount, minimum=minimum, limit=limit, remaining=remaining)
         if violations:
             raise PayoutPolicyViolation(
                 violations[0]["reason"],

@@ -51,7 +51,7 @@ class WithdrawalForm(DescribedErrorsMixin, forms.Form):
     amount = forms.CharField(
         label="Amount (€)",
         max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "25.00"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     method = forms.ChoiceField(
         label="Pay me by",
@@ -71,6 +71,7 @@ class WithdrawalForm(DescribedErrorsMixin, forms.Form):
         max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    saved = forms.CharField(label="Use an account you paid to before", required=False, max_length=64)
     card_token = forms.CharField(
         label="Card token",
         required=False,
@@ -97,9 +98,13 @@ class WithdrawalForm(DescribedErrorsMixin, forms.Form):
         self.data = cast(QueryDict, self.data).copy()  # a bound form's data is the request's POST
         self.data["form_key"] = key
 
+    saved_details: dict[str, str] | None = None  # set by the view from ``saved``
+
     def payout_details(self) -> dict[str, str]:
         """The ``details`` object for the chosen method, as the API would receive it."""
         data = self.cleaned_data
         if data["method"] == PayoutMethod.CARD:
             return {"card_token": data.get("card_token", "")}
+        if self.saved_details and not data.get("iban"):
+            return dict(self.saved_details)
         return {"iban": data.get("iban", ""), "account_holder": data.get("account_holder", "")}

@@ -3,7 +3,7 @@
 from django.urls import re_path
 from django.views.generic import RedirectView
 
-from portal import accounts, views
+from portal import accounts, catalog, statement, views
 
 UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
@@ -28,4 +28,7 @@ urlpatterns = [
     re_path(rf"^wallet/payouts/(?P<payout_id>{UUID})/?$", views.payout_detail, name="wallet-payout"),
     re_path(rf"^wallet/payouts/(?P<payout_id>{UUID})/cancel/?$", views.payout_cancel, name="wallet-payout-cancel"),
     re_path(r"^wallet/withdraw/?$", views.withdraw, name="wallet-withdraw"),
+    re_path(r"^wallet/offers/?$", catalog.offer_list, name="wallet-offers"),
+    re_path(r"^wallet/statement/?$", statement.statement, name="wallet-statement"),
+    re_path(rf"^wallet/merchants/(?P<merchant_id>{UUID})/?$", catalog.merchant_detail, name="wallet-merchant"),
 ]

@@ -19,14 +19,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clicknback.errors import DomainError
-from clicknback.money import euro
+from clicknback.money import euro, format_amount
 from payouts.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from payouts.models import PayoutMethod, PayoutStatus
+from payouts.policy import payout_terms
 from payouts.services import payout_cancel as payout_cancel_service
 from portal import queries
 from portal.forms import WalletSignInForm, WithdrawalForm
-from portal.withdrawals import attach_service_error, new_form_key, withdrawal_request
-from purchases.models import CashbackStatus, PurchaseStatus
+from portal.withdrawals import (
+    attach_service_error,
+    new_form_key,
+    preview_problems,
+    saved_destinations,
+    saved_details,
+    withdrawal_request,
+)
+from purchases.models import CashbackStatus, PurchaseReturn, PurchaseStatus
 from users.services import user_set_notifications
 from users.throttles import LoginRateThrottle
 from wallets.selectors import wallet_get
@@ -64,8 +72,12 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
     out = []
     for row in rows:
         credit = row["tx_type"] == queries.CASHBACK_CREDIT
-        if credit:
+        taken_back = row["tx_type"] == queries.CASHBACK_REVERSAL
+        if credit or taken_back:
             description = merchants.get(row["tx_purchase_id"], "")
+            if taken_back:
+                reason = row.get("tx_reason") or "no reason given"
+                description = f"{description}: {reason}" if description else reason
             url = f"/wallet/purchases/{row['tx_purchase_id']}/"
         else:
             description = f"Payout to {destinations.get(row['tx_payout_id'], '')}"
@@ -73,7 +85,7 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
         out.append(
             {
                 "id": row["tx_id"],
-                "kind": "Cashback" if credit else "Withdrawal",
+                "kind": "Cashback" if credit else ("Cashback taken back" if taken_back else "Withdrawal"),
                 "description": description,
                 "amount": euro(row["tx_amount"]) if credit else euro(-row["tx_amount"]),
                 "credit": credit,
@@ -99,6 +111,8 @@ def _purchase_row(purchase) -> dict:
         "cashback_status": _status(cashback.status) if cashback else None,
         "cashback_void": bool(cashback and cashback.status == CashbackStatus.REVERSED),
         "status_reason": purchase.status_reason,
+        "returned_amount": euro(purchase.returned_amount) if purchase.returned_amount else None,
+        "purchased_at": purchase.purchased_at,
         "created_at": purchase.created_at,
         "updated_at": purchase.updated_at,
     }
@@ -114,6 +128,7 @@ def _payout_row(payout) -> dict:
         "external_reference": payout.external_reference,
         "failure_reason": payout.failure_reason,
         "cancellable": payout.status == PayoutStatus.REQUESTED,
+        "void": payout.status in REFUNDED,
         "requested_at": payout.requested_at,
         "processed_at": payout.processed_at,
     }
@@ -225,7 +240,18 @@ def purchase_detail(request, purchase_id: uuid.UUID):
     purchase = queries.purchase_of(user_id=request.user.pk, purchase_id=purchase_id)
     if purchase is None:
         raise Http404("No such purchase.")
-    return render(request, "portal/purchase_detail.html", {"nav": "purchases", "purchase": _purchase_row(purchase)})
+    returns = [
+        {
+            "amount": euro(item.amount),
+            "cashback_taken": euro(item.cashback_taken),
+            "reason": item.reason,
+            "full": item.full,
+            "at": item.created_at,
+        }
+        for item in PurchaseReturn.objects.filter(purchase_id=purchase.pk).order_by("created_at", "id")
+    ]
+    context = {"nav": "purchases", "purchase": _purchase_row(purchase), "returns": returns}
+    return render(request, "portal/purchase_detail.html", context)
 
 
 @never_cache
@@ -253,9 +279,15 @@ def payout_detail(request, payout_id: uuid.UUID):
 @require_http_methods(["GET", "HEAD", "POST"])
 def withdraw(request):
     form = WithdrawalForm(request.POST or None, initial={"form_key": new_form_key()})
+    balances = _balances(request.user.pk)
+    terms = payout_terms(user_id=request.user.pk, available=wallet_get(user_id=request.user.pk).available_balance)
+    saved = saved_destinations(user_id=request.user.pk)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        form.is_valid()
+        if form.cleaned_data.get("saved"):
+            form.saved_details = saved_details(user_id=request.user.pk, payout_id=form.cleaned_data["saved"])
+        if not preview_problems(form, user=request.user, terms=terms):
             data = form.cleaned_data
             try:
                 withdrawal = withdrawal_request(
@@ -286,7 +318,21 @@ def withdraw(request):
                 return redirect("/wallet/payouts/")
         status = 422
         form.describe_errors()
-    context = {"nav": "withdraw", "form": form, "balances": _balances(request.user.pk)}
+    # The amount to suggest: everything that may be withdrawn now, when that reaches the minimum.
+    suggestion = terms.most if terms.most >= terms.minimum else None
+    form.fields["amount"].widget.attrs["placeholder"] = format_amount(suggestion) if suggestion else ""
+    context = {
+        "nav": "withdraw",
+        "form": form,
+        "balances": balances,
+        "terms": {
+            "minimum": euro(terms.minimum),
+            "limit": euro(terms.limit),
+            "remaining": euro(terms.remaining),
+            "can_withdraw": suggestion is not None,
+        },
+        "saved": saved,
+    }
     return render(request, "portal/withdraw.html", context, status=status)
 
 

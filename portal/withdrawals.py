@@ -13,7 +13,10 @@ from django import forms
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import euro, format_amount
+from payouts.destinations import destination_parse
 from payouts.idempotency import IdempotentRequest, request_hash
+from payouts.models import Payout, PayoutMethod
+from payouts.policy import PayoutTerms, policy_violations
 from payouts.services import payout_request
 
 FORM_FIELDS = ("amount", "method", "iban", "account_holder", "card_token")
@@ -100,3 +103,60 @@ def attach_service_error(form: forms.Form, exc: DomainError) -> None:
         form.add_error("amount", forms.ValidationError(exc.message, code=exc.code))
         return
     form.add_error(None, forms.ValidationError(exc.message, code=exc.code))
+
+
+def saved_destinations(*, user_id: uuid.UUID, limit: int = 50) -> list[dict]:
+    """The user's bank accounts from earlier withdrawals, newest first, one per IBAN,
+    masked for showing (the full IBAN stays on the server)."""
+    seen: dict[str, dict] = {}
+    recent = Payout.objects.filter(user_id=user_id, method=PayoutMethod.BANK_TRANSFER).order_by("-requested_at", "-id")
+    for payout in recent.only("id", "destination", "destination_masked")[:limit]:
+        iban = (payout.destination or {}).get("iban", "")
+        if iban and iban not in seen:
+            holder = (payout.destination or {}).get("account_holder", "")
+            seen[iban] = {"id": str(payout.pk), "label": f"{payout.destination_masked} · {holder}".strip(" ·")}
+    return list(seen.values())
+
+
+def saved_details(*, user_id: uuid.UUID, payout_id: str) -> dict[str, str] | None:
+    """The bank details of one of the user's earlier withdrawals (None if not theirs)."""
+    try:
+        payout = Payout.objects.filter(user_id=user_id, pk=uuid.UUID(payout_id)).only("destination").first()
+    except ValueError:
+        return None
+    if payout is None or "iban" not in (payout.destination or {}):
+        return None
+    return {"iban": payout.destination["iban"], "account_holder": payout.destination.get("account_holder", "")}
+
+
+def preview_problems(form: forms.Form, *, user, terms: PayoutTerms) -> bool:
+    """Attach every problem the form has (destination, policy, balance) at once; True if any.
+
+    A preview for the page: ``payout_request`` decides again, under the wallet lock.
+    """
+    data = form.cleaned_data
+    found = bool(form.errors)
+    if "method" in data:  # the destination, even when the amount is wrong or missing
+        try:
+            destination_parse(method=data["method"], details=form.payout_details())  # type: ignore[attr-defined]
+        except DomainError as exc:
+            attach_service_error(form, exc)
+            found = True
+    amount = data.get("amount")
+    if amount is None:
+        return found
+    for violation in policy_violations(
+        amount=amount, minimum=terms.minimum, limit=terms.limit, remaining=terms.remaining
+    ):
+        form.add_error("amount", forms.ValidationError(violation["reason"], code="PAYOUT_POLICY_VIOLATION"))
+        found = True
+    if amount > terms.available:
+        form.add_error(
+            "amount",
+            forms.ValidationError(
+                f"Your available balance is {euro(terms.available)}; you cannot withdraw more than that.",
+                code="INSUFFICIENT_BALANCE",
+            ),
+        )
+        found = True
+    return found

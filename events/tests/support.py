@@ -56,12 +56,15 @@ class Receiver:
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
-                self.send_response(status)
-                if receiver.location:
-                    self.send_header("Location", receiver.location)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
+                try:
+                    self.send_response(status)
+                    if receiver.location:
+                        self.send_header("Location", receiver.location)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender gave up waiting (the hanging receiver)
 
             def log_message(self, *args):
                 pass

@@ -107,7 +107,12 @@ def test_the_dashboard_shows_events_waiting_and_deliveries_failing(staff_client,
 
 def test_the_wallet_page_switches_emails_off_and_on(user, client):
     client.force_login(user)
-    assert "Email notifications" in client.get("/wallet/").content.decode()
+    page = client.get("/wallet/").content.decode()
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "Email notifications" not in title
+    main = page[page.index("<main") :]
+    assert 'action="/wallet/notifications/"' in main
+    assert 'name="email_enabled" checked' in main
 
     client.post("/wallet/notifications/", {})
     user.refresh_from_db()

@@ -46,6 +46,7 @@ def test_transactions_merge_cashback_credits_and_payout_debits_newest_first(user
         "related_purchase_id": None,
         "related_payout_id": str(debit.pk),
         "created_at": body["data"][0]["created_at"],
+        "reason": None,
     }
     assert body["data"][1] == {
         "id": str(credit.pk),
@@ -55,6 +56,7 @@ def test_transactions_merge_cashback_credits_and_payout_debits_newest_first(user
         "related_purchase_id": str(credit.purchase_id),
         "related_payout_id": None,
         "created_at": body["data"][1]["created_at"],
+        "reason": None,
     }
     assert body["data"][1]["created_at"].endswith("Z")
 
@@ -64,9 +66,10 @@ def test_cashback_credits_carry_the_cashback_status(user, user_client, status):
     # given
     _cashback(user, status=status)
     # when
-    item = user_client.get(PATH).json()["data"][0]
+    items = user_client.get(PATH).json()["data"]
     # then
-    assert (item["type"], item["status"]) == ("cashback_credit", status)
+    credits = [item for item in items if item["type"] == "cashback_credit"]
+    assert [item["status"] for item in credits] == [status]
 
 
 @pytest.mark.parametrize("status", ["requested", "processing", "completed", "failed"])
@@ -212,3 +215,48 @@ def test_bad_paging_is_422(user_client, query):
 
 def test_transactions_without_a_token_is_401(api_client):
     assert api_client.get(PATH).status_code == 401
+
+
+def test_a_reversal_and_partial_returns_each_add_a_reversal_row_with_its_reason(user, user_client, admin_user):
+    from clicknback.audit.models import ActorType
+    from clicknback.audit.services import Actor
+    from purchases.reversal import purchase_return
+    from purchases.services import purchase_confirm, purchase_reverse
+
+    # given: 5.00 confirmed, 1.00 and 0.50 returned by the partner, then the rest reversed
+    offer = OfferFactory(monthly_cap=Decimal("500.00"))
+    bought = purchase(user, status="pending", offer=offer, amount=Decimal("100.00"))
+    partner = Actor(ActorType.PARTNER, None)
+    purchase_confirm(purchase_id=bought.pk, actor=partner)
+    purchase_return(purchase_id=bought.pk, return_id="r1", amount=Decimal("20.00"), reason="Size", actor=partner)
+    purchase_return(purchase_id=bought.pk, return_id="r2", amount=Decimal("10.00"), reason="Colour", actor=partner)
+    purchase_reverse(purchase_id=bought.pk, actor=Actor.admin(admin_user), reason="Fraud check")
+    # when
+    body = user_client.get(PATH).json()
+    # then
+    reversals = [(i["amount"], i["status"], i["reason"]) for i in body["data"] if i["type"] == "cashback_reversal"]
+    assert sorted(reversals) == [
+        ("0.50", "completed", "Colour"),
+        ("1.00", "completed", "Size"),
+        ("3.50", "completed", "Fraud check"),
+    ]
+    assert body["pagination"]["total"] == 4
+    assert all(i["related_purchase_id"] == str(bought.pk) for i in body["data"])
+
+
+def test_a_full_return_is_one_reversal_row_not_two(user, user_client):
+    from clicknback.audit.models import ActorType
+    from clicknback.audit.services import Actor
+    from purchases.reversal import purchase_return
+
+    # given
+    bought = purchase(user, status="pending", amount=Decimal("40.00"))
+    purchase_return(
+        purchase_id=bought.pk, return_id="all", amount=None, reason="Returned", actor=Actor(ActorType.PARTNER, None)
+    )
+    # when
+    items = user_client.get(PATH).json()["data"]
+    # then
+    assert [(i["type"], i["amount"], i["reason"]) for i in items if i["type"] == "cashback_reversal"] == [
+        ("cashback_reversal", "2.00", "Returned")
+    ]

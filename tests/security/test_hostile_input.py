@@ -74,6 +74,10 @@ BAD_DATES = [
     "2030-11-21 ",
 ]
 BAD_BOOLS = ["yes", "true", "false", 1, 0, "on", None]
+BAD_DATETIMES = [
+    "2030-11-21T10:15:00", "2030-11-21 10:15:00Z", "20301121T101500Z", 1764000000, "2030-11-31T10:15:00Z",
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2030-11-21T10:15:00Z ", "２０３０-11-21T10:15:00Z",
+]  # fmt: skip
 BAD_EMAILS = [12345, "a\x00b@example.com", "a\nb@example.com", '"a\u0007b"@example.com', "x" * 300 + "@example.com",
               "not-an-email"]  # fmt: skip
 
@@ -104,6 +108,14 @@ def cases(kind: str, valid=None) -> list:
         return [*WRONG_TYPES, *_choice_values(valid), NESTED_VALUE]
     if kind == "object":
         return [None, True, 12345, "x", Raw("1.5"), [], ["x"], Raw("NaN")]
+    if kind == "money_or_null":  # null is meaningful (e.g. "everything left")
+        return [value for value in cases("money") if value is not None]
+    if kind == "datetime":
+        return [*[v for v in WRONG_TYPES if v is not None], *BAD_DATETIMES, NESTED_VALUE]
+    if kind == "uuid_list":
+        return [None, True, 12345, "x", {"x": "y"}, [], [1], [None], ["not-a-uuid"], [ID, "\x00"], Raw("NaN")]
+    if kind == "items":  # a batch: the list itself (each item is judged on its own, inside a 200)
+        return [None, True, 12345, "x", {"x": "y"}, [], Raw("[" + ",".join(["{}"] * 1001) + "]"), Raw("NaN")]
     raise AssertionError(kind)
 
 
@@ -176,7 +188,10 @@ class Endpoint:
 
 
 def endpoints(w) -> list[Endpoint]:
+    from users.services import password_reset_token
+
     today = timezone.now().date()
+    pending_ext = w.partner_purchases["pending"].external_id
     offer_merchant = w.extra_merchant
     payout_body = {"amount": "10.00", "method": "bank_transfer", "details": {"iban": VALID_IBAN, "account_holder": "A"}}
     payout_fields = {"amount": "money", "method": "choice", "details": "object", "details.iban": "text",
@@ -222,6 +237,44 @@ def endpoints(w) -> list[Endpoint]:
                  {"enabled": True, "scope_type": "user", "scope_id": str(w.alice.pk), "description": "d"},
                  {"enabled": "bool", "scope_type": "choice", "scope_id": "uuid", "description": "text_blank_ok"},
                  {"scope_type": "user"}),
+        Endpoint("password change", "post", "/api/v1/users/me/password", "alice",
+                 {"current_password": "Str0ng!Pass", "new_password": "N3w!Passw0rd"},
+                 {"current_password": "secret", "new_password": "secret"}, ok=(204,)),
+        Endpoint("password reset", "post", "/api/v1/auth/password-reset", "anonymous",
+                 {"email": w.alice.email}, {"email": "secret"}, ok=(202,)),
+        Endpoint("password reset confirm", "post", "/api/v1/auth/password-reset/confirm", "anonymous",
+                 {"token": password_reset_token(w.alice), "new_password": "N3w!Passw0rd"},
+                 {"token": "text", "new_password": "secret"}, ok=(204,)),
+        Endpoint("partner create", "post", "/api/v1/partners", "admin",
+                 {"name": "Hostile Network", "merchant_ids": [str(w.merchant.pk)], "active": True},
+                 {"name": "text", "merchant_ids": "uuid_list", "active": "bool"}, ok=(201,)),
+        Endpoint("partner update", "patch", f"/api/v1/partners/{w.partner.pk}", "admin",
+                 {"name": "Hostile Renamed", "merchant_ids": [str(w.merchant.pk)], "active": True},
+                 {"name": "text", "merchant_ids": "uuid_list", "active": "bool"}),
+        Endpoint("api key create", "post", f"/api/v1/partners/{w.partner.pk}/api-keys", "admin",
+                 {"name": "hostile key", "expires_at": "2031-01-01T00:00:00Z"},
+                 {"name": "text", "expires_at": "datetime"}, ok=(201,)),
+        Endpoint("partner purchase create", "post", "/api/v1/partner/purchases", "partner",
+                 {"external_id": "hostile-p-1", "user_id": str(w.alice.pk), "merchant_id": str(w.merchant.pk),
+                  "amount": "25.00", "currency": "EUR", "purchased_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+                 {"external_id": "text", "user_id": "uuid", "merchant_id": "uuid", "amount": "money",
+                  "currency": "text", "purchased_at": "datetime"}, ok=(201,)),
+        Endpoint("partner batch", "post", "/api/v1/partner/purchases/batch", "partner",
+                 {"items": [{"external_id": "hostile-b-1", "user_id": str(w.alice.pk),
+                             "merchant_id": str(w.merchant.pk), "amount": "25.00", "currency": "EUR"}]},
+                 {"items": "items"}),
+        Endpoint("partner decline", "post", f"/api/v1/partner/purchases/{pending_ext}/decline", "partner",
+                 {"reason": "Cancelled order"}, {"reason": "text"}),
+        Endpoint("partner return", "post", f"/api/v1/partner/purchases/{pending_ext}/returns", "partner",
+                 {"return_id": "hostile-r-1", "amount": "5.00", "reason": "Returned"},
+                 {"return_id": "text", "amount": "money_or_null", "reason": "text"}),
+        # WEBHOOK_ALLOWED_HOSTS names 127.0.0.1 here (``world``): its literal address is
+        # checked without a lookup, and nothing is ever sent to it.
+        Endpoint("webhook endpoint create", "post", "/api/v1/partner/webhook-endpoints", "partner",
+                 {"url": "http://127.0.0.1:9/hooks", "event_types": ["purchase.confirmed"]},
+                 {"url": "text"}, ok=(201,)),
+        Endpoint("notification settings", "patch", "/api/v1/users/me/notification-settings", "alice",
+                 {"email_enabled": False}, {"email_enabled": "bool"}),
     ]  # fmt: skip
 
 
@@ -230,6 +283,18 @@ BODYLESS = [
     ("patch", "/api/v1/purchases/{id}/reverse"),
     ("post", "/api/v1/purchases/{id}/reverse"),
     ("delete", "/api/v1/feature-flags/{id}"),
+]
+# Body-less operations whose path names more than one kind of id: probed by the admin,
+# the partner or the owner (``test_other_body_less_operations_...``).
+OTHER_BODYLESS = [
+    ("delete", "/api/v1/partners/{partner_id}/api-keys/{key_id}", "admin"),
+    ("post", "/api/v1/partners/{partner_id}/postback-secret", "admin"),
+    ("post", "/api/v1/partner/purchases/{external_id}/approve", "partner"),
+    ("post", "/api/v1/users/payouts/{payout_id}/cancel", "alice"),
+    ("delete", "/api/v1/partner/webhook-endpoints/{endpoint_id}", "partner"),
+    ("post", "/api/v1/partner/webhook-deliveries/{delivery_id}/retry", "partner"),
+    # form-encoded and signed: a JSON body is a 415, a form without a signature a 401
+    ("post", "/api/v1/postbacks/{partner_id}", "anonymous"),
 ]
 BAD_PATH_IDS = ["%00", "1", "not-a-uuid", ID.replace("-", ""), "%EF%BC%91", "x" * 300, "..%2F..%2Fetc", "%20", "a%0Ab"]
 
@@ -357,6 +422,7 @@ def module_world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def world(module_world, db, settings):
     settings.AUTH_THROTTLE_RATE = "off"
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     return module_world
 
 
@@ -370,13 +436,19 @@ def _client(user=None) -> APIClient:
 
 @pytest.fixture
 def probe(world):
-    return Probe({"anonymous": _client(), "alice": _client(world.alice), "admin": _client(world.admin)})
+    partner = APIClient()
+    partner.raise_request_exception = False
+    partner.credentials(HTTP_AUTHORIZATION=f"Api-Key {world.partner_key}")
+    clients = {"anonymous": _client(), "alice": _client(world.alice), "admin": _client(world.admin), "partner": partner}
+    return Probe(clients)
 
 
 ENDPOINT_NAMES = [
     "register", "login", "refresh", "merchant create", "merchant status", "offer create", "offer status",
     "purchase create", "payout create", "payout create by card", "withdraw", "payout process", "payout fail",
-    "flag set",
+    "flag set", "password change", "password reset", "password reset confirm", "partner create", "partner update",
+    "api key create", "partner purchase create", "partner batch", "partner decline", "partner return",
+    "webhook endpoint create", "notification settings",
 ]  # fmt: skip
 
 
@@ -408,6 +480,7 @@ def test_every_write_endpoint_is_covered(world):
     # then each one is probed here, with a body or as a body-less operation
     covered = {(e.method, _template(e.path, world)) for e in endpoints(world)}
     covered |= {(method, path.replace("{id}", "{" + _param(path) + "}")) for method, path in BODYLESS}
+    covered |= {(method, path) for method, path, _ in OTHER_BODYLESS}
     assert writes <= covered, sorted(writes - covered)
 
 
@@ -420,6 +493,8 @@ def _template(path: str, world) -> str:
         str(world.merchant.pk): "{merchant_id}",
         str(world.offer.pk): "{offer_id}",
         str(world.payouts["requested"].pk): "{payout_id}",
+        str(world.partner.pk): "{partner_id}",
+        world.partner_purchases["pending"].external_id: "{external_id}",
         "hostile_flag": "{key}",
     }
     for value, name in replacements.items():
@@ -487,6 +562,26 @@ def test_body_less_operations_refuse_bad_ids_and_ignore_hostile_bodies(method, t
     probe.assert_clean()
 
 
+@pytest.mark.parametrize(("method", "template", "who"), OTHER_BODYLESS)
+def test_other_body_less_operations_refuse_bad_ids_and_ignore_hostile_bodies(method, template, who, world, probe):
+    # ids that name nothing: a body-less operation must refuse them whatever the body
+    real = {
+        "partner_id": str(uuid.uuid4()),
+        "key_id": str(uuid.uuid4()),
+        "external_id": f"unknown-{uuid.uuid4()}",
+        "payout_id": str(uuid.uuid4()),
+        "endpoint_id": str(uuid.uuid4()),
+        "delivery_id": str(uuid.uuid4()),
+    }
+    names = [name for name in real if "{" + name + "}" in template]
+    for name in names:
+        for bad in BAD_PATH_IDS:
+            probe.send(f"{name} {bad}", who, method, template.format(**{**real, name: bad}), "{}")
+    for label, data, content_type, _ in bad_bodies({"a": 1}):
+        probe.send(label, who, method, template.format(**real), data, content_type=content_type)
+    probe.assert_clean()
+
+
 @pytest.mark.parametrize("name", ["merchant status", "offer status", "payout process", "flag set"])
 def test_bad_ids_in_the_path_are_refused(name, world, probe):
     endpoint = _endpoint(world, name)
@@ -519,9 +614,15 @@ LISTS = {
     "/api/v1/users/me/wallet/transactions": "alice",
     "/api/v1/feature-flags": "admin",
     "/api/v1/admin/audit-logs": "admin",
+    "/api/v1/partners": "admin",
+    "/api/v1/partner/purchases": "partner",
+    "/api/v1/partner/webhook-endpoints": "partner",
+    "/api/v1/partner/webhook-deliveries": "partner",
 }
 EVALUATE = "/api/v1/feature-flags/purchase_auto_confirm/evaluate"
 EVALUATE_TEMPLATE = "/api/v1/feature-flags/{key}/evaluate"
+KEYS_TEMPLATE = "/api/v1/partners/{partner_id}/api-keys"
+POSTBACK_TEMPLATE = "/api/v1/postbacks/{partner_id}"
 
 
 @functools.cache
@@ -539,7 +640,7 @@ def query_parameters() -> dict[str, list[str]]:
 
 
 def test_every_list_and_query_parameter_is_covered():
-    assert set(query_parameters()) == {*LISTS, EVALUATE_TEMPLATE}
+    assert set(query_parameters()) == {*LISTS, EVALUATE_TEMPLATE, KEYS_TEMPLATE, POSTBACK_TEMPLATE}
 
 
 QUERY_VALUES = [
@@ -579,4 +680,12 @@ def test_every_query_parameter_of_every_list_refuses_hostile_values(path, world,
 
 def test_query_parameters_of_a_flag_evaluation_refuse_hostile_values(world, probe):
     _query_cases(probe, "admin", EVALUATE, query_parameters()[EVALUATE_TEMPLATE])
+    probe.assert_clean()
+
+
+def test_query_parameters_of_a_partners_keys_and_of_postbacks_refuse_hostile_values(world, probe):
+    keys = KEYS_TEMPLATE.format(partner_id=world.partner.pk)
+    _query_cases(probe, "admin", keys, query_parameters()[KEYS_TEMPLATE])
+    postback = POSTBACK_TEMPLATE.format(partner_id=world.partner.pk)
+    _query_cases(probe, "anonymous", postback, query_parameters()[POSTBACK_TEMPLATE])
     probe.assert_clean()
