@@ -1,8 +1,17 @@
 """Throttles whose rate is a setting read on every request (``"off"`` disables one),
-counted in the cache (Redis): per user, or per partner key (``partners.throttles``)."""
+counted in the cache (Redis): per user, or per partner key (``partners.throttles``).
+
+They fail open: while the cache is unreachable, requests are let through (and a warning
+logged) rather than refused, so a Redis outage never stops ingestion or payouts, which
+need only PostgreSQL.
+"""
+
+import logging
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 # Cache keys this process has used, so tests can forget them (``reset_throttles``).
 _touched_keys: set[str] = set()
@@ -19,7 +28,11 @@ class SettingRateThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # noqa: BLE001 - the cache (Redis) is down: count nothing, refuse nothing
+            logger.warning("Throttle %s could not reach the cache; the request is let through.", self.scope)
+            return True
 
     def get_rate(self):
         rate = getattr(settings, self.rate_setting, None)

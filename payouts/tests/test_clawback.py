@@ -124,6 +124,11 @@ def test_clawback_through_the_api_and_reconcile_command(user, admin_user, offer,
         (item["type"], item["status"])
         for item in client_for(user).get("/api/v1/users/me/wallet/transactions").json()["data"]
     ]
-    assert types == [("payout_debit", "requested"), ("cashback_credit", "reversed")]
+    # newest first: the reversal that created the debt, the payout, the credit it took back
+    assert types == [
+        ("cashback_reversal", "completed"),
+        ("payout_debit", "requested"),
+        ("cashback_credit", "reversed"),
+    ]
     call_command("reconcile_wallets")
     assert "0 mismatches" in capsys.readouterr().out

@@ -60,7 +60,7 @@ def sign_in_to_admin(page, email: str):
 
 
 def balance(page, name: str) -> str:
-    return page.locator(f"#balance-{name} dd").inner_text().strip()
+    return page.locator(f"#balance-{name} dd.balance__amount").inner_text().strip()
 
 
 def request_withdrawal(page, *, amount: str, iban: str, holder: str = "Alice Example"):

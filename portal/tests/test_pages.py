@@ -25,7 +25,8 @@ def text_of(response) -> str:
 
 
 def balance(response, name: str) -> str:
-    match = re.search(rf'id="balance-{name}">\s*<dt>[^<]*</dt><dd>([^<]*)</dd>', response.content.decode())
+    pattern = rf'id="balance-{name}">\s*<dt>[^<]*</dt><dd class="balance__amount">([^<]*)</dd>'
+    match = re.search(pattern, response.content.decode())
     assert match, f"no {name} balance on the page"
     return match.group(1)
 

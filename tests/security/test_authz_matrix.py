@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from tests.world import build_world
 
 ANONYMOUS, USER, OWNER, ADMIN = "anonymous", "user", "owner", "admin"
+PARTNER, SIGNED = "partner", "signed"  # a partner key; a signed postback (no credential)
 
 # Who may call each operation: anonymous (anyone), user (any signed-in user, acting on
 # their own data), owner (a resource in the path that must belong to the caller, or
@@ -63,6 +64,28 @@ ACCESS = {
     ("PUT", "/api/v1/feature-flags/{key}/"): ADMIN,
     ("DELETE", "/api/v1/feature-flags/{key}/"): ADMIN,
     ("GET", "/api/v1/feature-flags/{key}/evaluate/"): ADMIN,
+    ("POST", "/api/v1/users/me/password/"): USER,
+    ("POST", "/api/v1/auth/password-reset/"): ANONYMOUS,
+    ("POST", "/api/v1/auth/password-reset/confirm/"): ANONYMOUS,
+    # another user's payout is a 404 (its existence is not revealed), never a 401/403
+    ("POST", "/api/v1/users/payouts/{payout_id}/cancel/"): USER,
+    ("GET", "/api/v1/partners/"): ADMIN,
+    ("POST", "/api/v1/partners/"): ADMIN,
+    ("GET", "/api/v1/partners/{partner_id}/"): ADMIN,
+    ("PATCH", "/api/v1/partners/{partner_id}/"): ADMIN,
+    ("GET", "/api/v1/partners/{partner_id}/api-keys/"): ADMIN,
+    ("POST", "/api/v1/partners/{partner_id}/api-keys/"): ADMIN,
+    ("DELETE", "/api/v1/partners/{partner_id}/api-keys/{key_id}/"): ADMIN,
+    ("POST", "/api/v1/partners/{partner_id}/postback-secret/"): ADMIN,
+    ("GET", "/api/v1/partner/purchases/"): PARTNER,
+    ("POST", "/api/v1/partner/purchases/"): PARTNER,
+    ("POST", "/api/v1/partner/purchases/batch/"): PARTNER,
+    ("GET", "/api/v1/partner/purchases/{external_id}/"): PARTNER,
+    ("POST", "/api/v1/partner/purchases/{external_id}/approve/"): PARTNER,
+    ("POST", "/api/v1/partner/purchases/{external_id}/decline/"): PARTNER,
+    ("POST", "/api/v1/partner/purchases/{external_id}/returns/"): PARTNER,
+    ("GET", "/api/v1/postbacks/{partner_id}/"): SIGNED,
+    ("POST", "/api/v1/postbacks/{partner_id}/"): SIGNED,
 }
 
 
@@ -79,6 +102,9 @@ def world(db):
 
 def _client(identity: str, world) -> APIClient:
     client = APIClient()
+    if identity == "partner":
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {world.partner_key}")
+        return client
     user = {"user": world.alice, "other": world.mallory, "admin": world.admin}.get(identity)
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
@@ -91,14 +117,23 @@ def _url(path: str, world) -> str:
         .replace("{payout_id}", str(world.payouts["requested"].pk))
         .replace("{merchant_id}", str(world.merchant.pk))
         .replace("{offer_id}", str(world.offer.pk))
+        .replace("{key_id}", "00000000-0000-4000-8000-000000000000")
         .replace("{key}", "purchase_auto_confirm")
+        .replace("{partner_id}", str(world.partner.pk))
+        .replace("{external_id}", world.partner_purchases["pending"].external_id)
     )
 
 
 def _expected(access: str, identity: str) -> tuple[int, str] | None:
     """(status, code) the contract demands, or None for 'allowed' (anything but 401/403/5xx)."""
+    if access == SIGNED:  # no credential opens it: an unsigned call is refused whoever sends it
+        return 401, "INVALID_SIGNATURE"
+    if access == PARTNER:  # only a partner key opens /partner/*; a JWT never does
+        return None if identity == "partner" else (401, "INVALID_API_KEY")
     if access == ANONYMOUS:
         return None
+    if identity == "partner":  # a partner key opens nothing else
+        return 403, "FORBIDDEN"
     if identity == "anonymous":
         return 401, "INVALID_TOKEN"
     if access == ADMIN and identity != "admin":
@@ -115,7 +150,7 @@ def test_every_operation_in_the_schema_is_classified(schema_operations):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("identity", ["anonymous", "user", "other", "admin"])
+@pytest.mark.parametrize("identity", ["anonymous", "user", "other", "admin", "partner"])
 def test_every_operation_answers_the_contracts_401_403_for_each_identity(identity, world, settings):
     # given
     settings.AUTH_THROTTLE_RATE = "off"
@@ -124,7 +159,10 @@ def test_every_operation_answers_the_contracts_401_403_for_each_identity(identit
 
     # when every operation is called as this identity
     for (method, path), access in sorted(ACCESS.items()):
-        response = getattr(client, method.lower())(_url(path, world), data={}, format="json")
+        if access == SIGNED and method == "POST":  # a postback is a form, not JSON
+            response = client.post(_url(path, world), data="", content_type="application/x-www-form-urlencoded")
+        else:
+            response = getattr(client, method.lower())(_url(path, world), data={}, format="json")
         expected = _expected(access, identity)
         body = response.json() if response.content and response["Content-Type"].startswith("application/") else {}
         code = (body.get("error") or {}).get("code") if isinstance(body, dict) else None
