@@ -27,6 +27,7 @@ Every value can be overridden from the environment or the command line.
 import json
 import multiprocessing
 import os
+import tempfile
 
 from gunicorn import util as gunicorn_util
 
@@ -79,3 +80,15 @@ def _json_error(sock, status_int, reason, mesg):
 
 
 gunicorn_util.write_error = _json_error
+
+
+# Prometheus (GET /metrics): every worker process writes its request metrics to files in
+# this directory, read together at each scrape; a fresh directory for every start.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="clicknback-prometheus-")
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

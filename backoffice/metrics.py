@@ -16,7 +16,8 @@ from django.utils import timezone
 from clicknback.audit.models import AuditLog
 from clicknback.money import ZERO
 from payouts.models import Payout, PayoutStatus
-from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
+from purchases.models import CashbackStatus, CashbackTransaction
+from purchases.selectors import BacklogGroup, confirmation_backlog
 
 CHART_DAYS = 30
 
@@ -72,11 +73,11 @@ def today_purchases(*, today: dt.date) -> TodayPurchases:
     return TodayPurchases(**counts)
 
 
-def pending_backlog() -> Backlog:
-    row = Purchase.objects.filter(status=PurchaseStatus.PENDING).aggregate(
-        pending=Count("id"), oldest=Min("created_at")
-    )
-    return Backlog(pending=row["pending"], oldest_created_at=row["oldest"])
+def pending_backlog(groups: list[BacklogGroup] | None = None) -> Backlog:
+    """Every pending purchase: the sum of the job's backlog groups (``confirmation_backlog``)."""
+    groups = confirmation_backlog() if groups is None else groups
+    oldest = [group.oldest_created_at for group in groups if group.oldest_created_at is not None]
+    return Backlog(pending=sum(group.count for group in groups), oldest_created_at=min(oldest, default=None))
 
 
 def payouts_waiting() -> PayoutsWaiting:

@@ -18,6 +18,7 @@ from backoffice import charts, exports, forms, metrics
 from clicknback.money import ZERO, euro
 from events.relay import events_waiting_count
 from events.selectors import webhook_health
+from purchases.selectors import confirmation_backlog
 
 logger = logging.getLogger("backoffice")
 
@@ -53,7 +54,8 @@ def duration(delta: dt.timedelta | None) -> str:
 def dashboard(request):
     now = timezone.now()
     today = metrics.utc_today()
-    backlog = metrics.pending_backlog()
+    groups = confirmation_backlog()
+    backlog = metrics.pending_backlog(groups)
     waiting = metrics.payouts_waiting()
     daily = metrics.daily_cashback_and_payouts(today=today)
     chart = charts.bar_chart(
@@ -75,6 +77,10 @@ def dashboard(request):
         "backlog": backlog,
         "backlog_age": duration(backlog.oldest_age(now)),
         "backlog_stale": (backlog.oldest_age(now) or dt.timedelta(0)) > STALE_AFTER,
+        "backlog_groups": [
+            {"state": group.state, "label": group.label, "count": group.count, "age": duration(group.oldest_age(now))}
+            for group in groups
+        ],
         "waiting": waiting,
         "waiting_requested_amount": euro(waiting.requested_amount),
         "waiting_processing_amount": euro(waiting.processing_amount),
@@ -89,6 +95,7 @@ def dashboard(request):
         "chart_totals": {"credited": euro(sum(daily.credited, ZERO)), "paid": euro(sum(daily.paid_out, ZERO))},
         "links": {
             "pending_purchases": _admin_url("purchases_purchase_changelist", "?status__exact=pending"),
+            "review_queue": _admin_url("purchases_purchaseinreview_changelist", ""),
             "requested_payouts": _admin_url("payouts_payout_changelist", "?status__exact=requested"),
             "processing_payouts": _admin_url("payouts_payout_changelist", "?status__exact=processing"),
             "failed_deliveries": _admin_url("events_webhookdelivery_changelist", "?status__exact=failed"),

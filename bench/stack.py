@@ -86,15 +86,26 @@ def wait_http(url: str, *, process: Process, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} not ready after {timeout:.0f} s:\n{process.log_tail()}")
 
 
-def celery_worker(*, env: dict[str, str], log_dir: Path, queue: str, concurrency: int) -> Process:
+def celery_worker(
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    queue: str,
+    concurrency: int,
+    name: str = "",
+    pool: str = "prefork",
+    processes: int | None = None,
+) -> Process:
+    """A worker on ``queue``; ``processes`` (default ``concurrency``) only names it."""
+    name = name or f"bench{processes or concurrency}"
     cmd = [
         sys.executable, "-m", "celery", "-A", "clicknback", "worker",
-        "-Q", queue, "-n", f"bench{concurrency}@%h",
-        "--concurrency", str(concurrency), "--pool", "prefork",
+        "-Q", queue, "-n", f"{name}@%h",
+        "--concurrency", str(concurrency), "--pool", pool,
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", "INFO",
     ]  # fmt: skip
-    return Process(f"celery-{concurrency}", cmd, env, log_dir)
+    return Process(f"celery-{name}", cmd, env, log_dir)
 
 
 def wait_log(process: Process, needle: str, *, timeout: float = 60) -> None:

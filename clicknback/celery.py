@@ -21,6 +21,13 @@ def _drop_stale_connections(**kwargs) -> None:
     close_old_connections()
 
 
+def all_queues() -> str:
+    """Every queue of the system, for ``celery worker -Q`` when one worker takes them all (tests)."""
+    from django.conf import settings
+
+    return ",".join([settings.CELERY_TASK_DEFAULT_QUEUE, settings.CELERY_VERIFY_QUEUE, settings.CELERY_WEBHOOK_QUEUE])
+
+
 @app.task(name="clicknback.ping")
 def ping() -> str:
     return "pong"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "clicknback.api.metrics.RequestMetricsMiddleware",
     "clicknback.api.guards.HeadWithoutBodyMiddleware",
     "clicknback.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -114,6 +115,10 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNEC
 # Behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
 # before 1.21), set DB_PREPARE_THRESHOLD=0 to turn preparing off.
 _prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)
+# Behind PgBouncer in transaction mode, also set DB_DISABLE_SERVER_SIDE_CURSORS=true: a
+# server-side cursor (the CSV exports' .iterator()) cannot outlive the transaction on a
+# pooled connection (docs/scale-out.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_DISABLE_SERVER_SIDE_CURSORS", default=False)
 DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
 DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", _prepare_threshold or None)
 if env.str("DB_TEST_NAME", default=""):
@@ -159,7 +164,25 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)}
+# Three queues, each with workers of its own (scripts/run_stack.py, docker-compose.yml):
+# the default one for the dispatcher and the other beat tasks, never behind a
+# verification; one for the verifications; one reserved for webhook deliveries.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="clicknback")
+CELERY_VERIFY_QUEUE = env.str("CELERY_VERIFY_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.verify")
+CELERY_WEBHOOK_QUEUE = env.str("CELERY_WEBHOOK_QUEUE", default=f"{CELERY_TASK_DEFAULT_QUEUE}.webhooks")
+CELERY_TASK_ROUTES = {
+    "purchases.tasks.verify_purchases": {"queue": CELERY_VERIFY_QUEUE},
+    "purchases.tasks.verify_purchase": {"queue": CELERY_VERIFY_QUEUE},
+    # Webhook deliveries (the events app's sender), on a queue reserved for them.
+    "events.tasks.send_webhook_delivery": {"queue": CELERY_WEBHOOK_QUEUE},
+    "events.tasks.dispatch_webhook_deliveries": {"queue": CELERY_WEBHOOK_QUEUE},
+    # Notification emails too: an SMTP server that hangs holds up no money work either.
+    "events.tasks.send_notifications": {"queue": CELERY_WEBHOOK_QUEUE},
+    "webhooks.tasks.*": {"queue": CELERY_WEBHOOK_QUEUE},
+}
+# Task events (sent, started, succeeded, failed...) for Flower or any Celery monitor.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_SEND_EVENTS", default=True)
+CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
@@ -173,6 +196,24 @@ PURCHASE_CLAIM_SECONDS = env.int("PURCHASE_CLAIM_SECONDS", default=120)
 PURCHASE_DISPATCH_BATCH_SIZE = env.int("PURCHASE_DISPATCH_BATCH_SIZE", default=500)
 # Claimed purchases per verification task (1: one task per purchase).
 PURCHASE_VERIFY_CHUNK_SIZE = env.int("PURCHASE_VERIFY_CHUNK_SIZE", default=100)
+# Verifications running at once in one chunk task (threads waiting on the bank); the
+# default asks about a whole chunk at once. Lower it for a bank that limits concurrency.
+PURCHASE_VERIFY_CONCURRENCY = env.int("PURCHASE_VERIFY_CONCURRENCY", default=100)
+# One verification's time limit; an error or a time-out uses no attempt, is retried
+# after BACKOFF * 2^(errors-1) (capped, jittered), and after MAX_VERIFICATION_ERRORS of
+# them the purchase waits in the back office's review queue.
+PURCHASE_VERIFY_TIMEOUT_SECONDS = env.float("PURCHASE_VERIFY_TIMEOUT_SECONDS", default=10.0)
+PURCHASE_MAX_VERIFICATION_ERRORS = env.int("PURCHASE_MAX_VERIFICATION_ERRORS", default=10)
+PURCHASE_VERIFY_BACKOFF_SECONDS = env.float("PURCHASE_VERIFY_BACKOFF_SECONDS", default=30.0)
+PURCHASE_VERIFY_BACKOFF_MAX_SECONDS = env.float("PURCHASE_VERIFY_BACKOFF_MAX_SECONDS", default=3600.0)
+# The simulator's answer time (0: at once; 200 is a real bank's latency).
+PURCHASE_SIMULATOR_LATENCY_MS = env.int("PURCHASE_SIMULATOR_LATENCY_MS", default=0)
+# A verification must end well inside its claim and its task's limits.
+if not 0 < PURCHASE_VERIFY_TIMEOUT_SECONDS < min(CELERY_TASK_SOFT_TIME_LIMIT / 2, PURCHASE_CLAIM_SECONDS * 0.75):
+    raise ImproperlyConfigured(
+        "PURCHASE_VERIFY_TIMEOUT_SECONDS must be shorter than half of CELERY_TASK_SOFT_TIME_LIMIT "
+        "and three quarters of PURCHASE_CLAIM_SECONDS."
+    )
 # reconcile_wallets: dotted paths of functions returning, per user id, what the domain
 # says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
 WALLET_RECONCILERS = ["purchases.reconcile.contribution", "payouts.reconcile.contribution"]
@@ -204,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+
+# GET /metrics (Prometheus): with a token, only "Authorization: Bearer <token>"; without
+# one, only clients on loopback or private addresses.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 PAYOUT_MIN_AMOUNT = env.str("PAYOUT_MIN_AMOUNT", default="10.00")
 PAYOUT_MONTHLY_LIMIT = env.str("PAYOUT_MONTHLY_LIMIT", default="100.00")
@@ -367,15 +412,6 @@ LOGGING = {
 }
 
 # --- Events, webhooks and notifications (contract §14) ---------------------------------
-# Webhook deliveries run on their own queue (their own worker), so a slow or dead partner
-# endpoint never holds up the API, the confirmation job or the other queues.
-WEBHOOK_QUEUE = env.str("WEBHOOK_QUEUE", default="webhooks")
-NOTIFICATION_QUEUE = env.str("NOTIFICATION_QUEUE", default="webhooks")
-CELERY_TASK_ROUTES = {
-    "events.tasks.send_webhook_delivery": {"queue": WEBHOOK_QUEUE},
-    "events.tasks.dispatch_webhook_deliveries": {"queue": WEBHOOK_QUEUE},
-    "events.tasks.send_notifications": {"queue": NOTIFICATION_QUEUE},
-}
 # Hosts a webhook URL may name although they resolve to an internal address (then http is allowed too).
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 # Seconds to wait before each retry of a failed delivery (with jitter); then the delivery is failed.

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from backoffice.prometheus import metrics
 from clicknback import health
 from clicknback.api.views import api_not_found
 
@@ -25,6 +26,7 @@ urlpatterns = [
     re_path(r"^health/live/?$", health.live, name="health-live"),
     re_path(r"^health/ready/?$", health.ready, name="health-ready"),
     re_path(r"^health/.*$", api_not_found),
+    re_path(r"^metrics/?$", metrics, name="metrics"),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include(api_v1)),

@@ -9,8 +9,9 @@ from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO
 from clicknback.outbox.models import Event
-from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseReturn
-from purchases.services import purchase_confirm, purchase_reverse
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseInReview, PurchaseReturn
+from purchases.selectors import review_queue
+from purchases.services import purchase_confirm, purchase_reject, purchase_requeue, purchase_reverse
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,56 +57,8 @@ class ReturnInline(admin.TabularInline):
         return False
 
 
-@admin.register(Purchase)
-class PurchaseAdmin(ReadOnlyAdmin):
-    list_display = (
-        "external_id",
-        "user_email",
-        "merchant",
-        "partner",
-        "amount",
-        "returned_amount",
-        "currency",
-        "status",
-        "cashback_amount",
-        "verification_attempts",
-        "purchased_at",
-        "created_at",
-    )
-    list_filter = (
-        "status",
-        ("merchant", admin.RelatedOnlyFieldListFilter),
-        ("partner", admin.RelatedOnlyFieldListFilter),
-        "created_at",
-    )
-    search_fields = ("external_id", "user__email", "merchant__name", "=id")
-    date_hierarchy = "created_at"
-    list_select_related = ("user", "merchant", "cashback", "partner")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    readonly_fields = (
-        "id",
-        "external_id",
-        "user",
-        "merchant",
-        "offer",
-        "partner",
-        "amount",
-        "returned_amount",
-        "currency",
-        "purchased_at",
-        "status",
-        "status_reason",
-        "verification_attempts",
-        "next_attempt_at",
-        "claimed_until",
-        "claim_token",
-        "created_at",
-        "updated_at",
-        "events",
-    )
-    inlines = (CashbackInline, ReturnInline)
-    actions = ("confirm_selected", "reverse_selected")
+class PurchaseActions(ReadOnlyAdmin):
+    """Columns and actions shared by the purchase list and the review queue."""
 
     @admin.display(description="User", ordering="user__email")
     def user_email(self, purchase: Purchase) -> str:
@@ -151,6 +104,62 @@ class PurchaseAdmin(ReadOnlyAdmin):
     def confirm_selected(self, request, queryset) -> None:
         self._run(request, queryset, purchase_confirm, "confirmed")
 
+
+@admin.register(Purchase)
+class PurchaseAdmin(PurchaseActions):
+    list_display = (
+        "external_id",
+        "user_email",
+        "merchant",
+        "partner",
+        "amount",
+        "returned_amount",
+        "currency",
+        "status",
+        "cashback_amount",
+        "verification_attempts",
+        "purchased_at",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        ("merchant", admin.RelatedOnlyFieldListFilter),
+        ("partner", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
+    search_fields = ("external_id", "user__email", "merchant__name", "=id")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "merchant", "cashback", "partner")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    readonly_fields = (
+        "id",
+        "external_id",
+        "user",
+        "merchant",
+        "offer",
+        "partner",
+        "amount",
+        "returned_amount",
+        "currency",
+        "purchased_at",
+        "status",
+        "status_reason",
+        "verification_attempts",
+        "next_attempt_at",
+        "claimed_until",
+        "claim_token",
+        "verification_errors",
+        "last_verification_error",
+        "review_since",
+        "ingest_request_id",
+        "created_at",
+        "updated_at",
+        "events",
+    )
+    inlines = (CashbackInline, ReturnInline)
+    actions = ("confirm_selected", "reverse_selected")
+
     @admin.action(description="Reverse selected purchases (clawback if already confirmed)")
     def reverse_selected(self, request, queryset) -> None:
         self._run(request, queryset, purchase_reverse, "reversed")
@@ -164,3 +173,46 @@ class CashbackTransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("purchase", "user", "offer")
     ordering = ("-created_at", "-id")
+
+
+REVIEW_REJECTION_REASON = "Rejected by an operator: the bank could not be asked."
+
+
+@admin.register(PurchaseInReview)
+class PurchaseInReviewAdmin(PurchaseActions):
+    """The review queue: the last verifier error, how many so far; confirm, reject or re-queue
+    through the services (audited, as the admin)."""
+
+    list_display = (
+        "external_id",
+        "user_email",
+        "merchant",
+        "amount",
+        "cashback_amount",
+        "verification_errors",
+        "last_verification_error",
+        "verification_attempts",
+        "review_since",
+        "created_at",
+    )
+    list_filter = (("merchant", admin.RelatedOnlyFieldListFilter), "review_since")
+    date_hierarchy = "review_since"
+    ordering = ("review_since", "id")
+    actions = ("confirm_selected", "reject_selected", "requeue_selected")
+    search_fields = PurchaseAdmin.search_fields
+    readonly_fields = PurchaseAdmin.readonly_fields
+    inlines = PurchaseAdmin.inlines
+
+    def get_queryset(self, request):
+        return review_queue().select_related("user", "merchant", "cashback")
+
+    @admin.action(description="Reject selected purchases (the bank could not be asked)")
+    def reject_selected(self, request, queryset) -> None:
+        def reject(*, purchase_id, actor):
+            return purchase_reject(purchase_id=purchase_id, reason=REVIEW_REJECTION_REASON, actor=actor)
+
+        self._run(request, queryset, reject, "rejected")
+
+    @admin.action(description="Re-queue selected purchases for the confirmation job")
+    def requeue_selected(self, request, queryset) -> None:
+        self._run(request, queryset, purchase_requeue, "re-queued")

@@ -19,6 +19,7 @@ from purchases.serializers import (
     PurchaseCreateInputSerializer,
     PurchaseCreateOutputSerializer,
     PurchaseOutputSerializer,
+    PurchaseReverseInputSerializer,
     PurchaseTransitionOutputSerializer,
 )
 from purchases.services import purchase_confirm, purchase_ingest, purchase_reverse
@@ -129,23 +130,27 @@ class PurchaseReverseApi(APIView):
 
     @extend_schema(
         operation_id="purchases_reverse",
-        request=None,
+        request=PurchaseReverseInputSerializer,
         responses={
             200: PurchaseTransitionOutputSerializer,
-            **errors(ADMIN_ERRORS, NOT_FOUND, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
+            **errors(ADMIN_ERRORS, NOT_FOUND, VALIDATION, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
         },
     )
     def patch(self, request, purchase_id):
         purchase_uuid = uuid_or_not_found(purchase_id, "purchase")
-        purchase = purchase_reverse(purchase_id=purchase_uuid, actor=Actor.of(request.user))
+        serializer = PurchaseReverseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        purchase = purchase_reverse(
+            purchase_id=purchase_uuid, actor=Actor.of(request.user), reason=serializer.validated_data.get("reason", "")
+        )
         return Response(PurchaseTransitionOutputSerializer(purchase).data)
 
     @extend_schema(
         operation_id="purchases_reverse_post",
-        request=None,
+        request=PurchaseReverseInputSerializer,
         responses={
             200: PurchaseTransitionOutputSerializer,
-            **errors(ADMIN_ERRORS, NOT_FOUND, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
+            **errors(ADMIN_ERRORS, NOT_FOUND, VALIDATION, _409="PURCHASE_ALREADY_REVERSED or PURCHASE_NOT_REVERSIBLE"),
         },
     )
     def post(self, request, purchase_id):

@@ -265,6 +265,7 @@ def purchases_ingest(*, reports: Sequence[PurchaseReport | DomainError], reporte
             purchased_at=purchased_at,
             partner_id=reporter.partner_id,
             next_attempt_at=now,
+            ingest_request_id=get_request_id() or "",
         )
         accepted.append(_Accepted(index, purchase, offer))
 

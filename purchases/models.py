@@ -43,6 +43,13 @@ class Purchase(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # Verifier errors and time-outs (not attempts): how many in a row, the last one, and
+    # since when the purchase waits in the manual review queue (no longer dispatched).
+    verification_errors = models.PositiveSmallIntegerField(default=0)
+    last_verification_error = models.CharField(max_length=255, blank=True, default="")
+    review_since = models.DateTimeField(null=True, blank=True)
+    # The request id of the ingestion: the job's ledger and audit rows carry it.
+    ingest_request_id = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +64,11 @@ class Purchase(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(status="pending"),
                 name="purchase_pending_due",
+            ),
+            models.Index(
+                fields=["review_since"],
+                condition=models.Q(status="pending", review_since__isnull=False),
+                name="purchase_in_review",
             ),
         ]
         constraints = [
@@ -139,3 +151,12 @@ class PurchaseReturn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.return_id}: {self.amount}"
+
+
+class PurchaseInReview(Purchase):
+    """The back office's review queue: pending purchases the job gave up on after verifier errors."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "purchase in review"
+        verbose_name_plural = "review queue (verifier errors)"

@@ -34,8 +34,9 @@ from wallets.models import Bucket, Wallet
 from wallets.services import wallet_lock, wallet_post
 
 SOURCE_TYPE = "purchase"
-# Every transition out of pending clears the confirmation job's bookkeeping.
-_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None}
+# Every transition out of pending clears the confirmation job's bookkeeping (and the
+# review queue).
+_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
 
 
 def _lock(purchase_id: uuid.UUID | str, *, partner_id: uuid.UUID | None = None) -> Purchase:

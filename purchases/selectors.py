@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 
 from clicknback.errors import NotFound
 from clicknback.flags.models import FeatureFlag, ScopeType
@@ -25,7 +25,7 @@ from clicknback.sql import column, table
 from merchants.models import Merchant
 from merchants.selectors import merchant_get
 from offers.models import Offer, OfferStatus
-from purchases.models import CashbackStatus, CashbackTransaction, Purchase
+from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
 
 AUTO_CONFIRM_FLAG = "purchase_auto_confirm"
 JOB_FLAG = "purchase_confirmation_job"
@@ -222,3 +222,42 @@ def auto_confirm_scopes() -> AutoConfirmScopes:
         elif scope_type == ScopeType.MERCHANT:
             merchants[scope_id] = enabled
     return AutoConfirmScopes(global_enabled=global_enabled, users=users, merchants=merchants)
+
+
+@dataclass(frozen=True)
+class BacklogGroup:
+    """Pending purchases in one state of the confirmation job: how many, since when the oldest."""
+
+    state: str
+    label: str
+    count: int
+    oldest_created_at: dt.datetime | None
+
+    def oldest_age(self, now: dt.datetime) -> dt.timedelta | None:
+        return now - self.oldest_created_at if self.oldest_created_at else None
+
+
+# The confirmation backlog by the last outcome of each pending purchase (one query).
+BACKLOG_STATES = {
+    "new": ("Not asked yet", Q(review_since__isnull=True, verification_attempts=0, verification_errors=0)),
+    "no_match": ("No match yet", Q(review_since__isnull=True, verification_attempts__gt=0, verification_errors=0)),
+    "verifier_errors": ("Verifier errors, backing off", Q(review_since__isnull=True, verification_errors__gt=0)),
+    "in_review": ("In manual review", Q(review_since__isnull=False)),
+}
+
+
+def confirmation_backlog() -> list[BacklogGroup]:
+    aggregates: dict[str, Count | Min] = {}
+    for state, (_label, condition) in BACKLOG_STATES.items():
+        aggregates[f"{state}_count"] = Count("id", filter=condition)
+        aggregates[f"{state}_oldest"] = Min("created_at", filter=condition)
+    row = Purchase.objects.filter(status=PurchaseStatus.PENDING).aggregate(**aggregates)
+    return [
+        BacklogGroup(state, label, row[f"{state}_count"], row[f"{state}_oldest"])
+        for state, (label, _condition) in BACKLOG_STATES.items()
+    ]
+
+
+def review_queue() -> QuerySet[Purchase]:
+    """Pending purchases waiting for an operator after repeated verifier errors, oldest first."""
+    return Purchase.objects.filter(status=PurchaseStatus.PENDING, review_since__isnull=False).order_by("review_since")

@@ -74,3 +74,7 @@ class PurchaseTransitionOutputSerializer(serializers.Serializer):
 
     def get_cashback_amount(self, purchase) -> str | None:
         return MoneyOutputField().to_representation(_cashback_amount(purchase))
+
+
+class PurchaseReverseInputSerializer(serializers.Serializer):
+    reason = StrictCharField(min_length=1, max_length=500, required=False)

@@ -31,11 +31,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from clicknback.audit.services import Actor, audit_record_many
+from clicknback.audit.services import Actor, audit_record, audit_record_many
 from clicknback.errors import NotFound
 from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from clicknback.money import format_amount
 from clicknback.outbox.services import events_record
+from clicknback.request_context import bound_request_id
 from purchases.errors import (
     PurchaseNotPending,
 )
@@ -136,7 +137,8 @@ def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
 
 
 # Every transition out of pending clears the confirmation job's bookkeeping.
-_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None}
+# (A purchase in the review queue leaves it too.)
+_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
 
 
 class Decision:
@@ -163,6 +165,7 @@ def purchases_decide(
     claim_token: uuid.UUID | None = None,
     count_attempt: bool = False,
     strict: bool = False,
+    request_ids: Mapping[uuid.UUID, str] | None = None,
 ) -> Decided:
     """pending → confirmed for ``confirm``, pending → rejected (with its reason) for ``reject``.
 
@@ -177,6 +180,7 @@ def purchases_decide(
     pending is ``PurchaseNotPending``; otherwise they are skipped.
     """
     reject = dict(reject or {})
+    request_ids = request_ids or {}
     wanted = list(dict.fromkeys([*confirm, *reject]))
     result = Decided(outcomes=dict.fromkeys(wanted, Decision.SKIPPED))
     if not wanted:
@@ -218,46 +222,51 @@ def purchases_decide(
         for purchase in live:
             wallet = wallets[purchase.user_id]
             amount = purchase.cashback.remaining
-            try:
-                if purchase.pk in reject:
-                    reason = reject[purchase.pk][:500]
-                    batch.post(
-                        wallet=wallet,
-                        movements=[(Bucket.PENDING, -amount)],
-                        reason="cashback_rejected",
-                        source_type=SOURCE_TYPE,
-                        source_id=purchase.pk,
-                        actor=actor,
-                    )
-                    rejected.setdefault(reason, []).append(purchase)
-                    audit.append(
-                        ("purchase.rejected", purchase.pk, {"reason": reason, "cashback_amount": format_amount(amount)})
-                    )
-                    result.outcomes[purchase.pk] = Decision.REJECTED
-                else:
-                    settled = batch.credit(
-                        wallet=wallet,
-                        amount=amount,
-                        taken_from=Bucket.PENDING,
-                        reason="cashback_confirmed",
-                        source_type=SOURCE_TYPE,
-                        source_id=purchase.pk,
-                        actor=actor,
-                    )
-                    confirmed.append(purchase)
-                    audit.append(
-                        (
-                            "purchase.confirmed",
-                            purchase.pk,
-                            {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+            with bound_request_id(request_ids.get(purchase.pk)):  # the job's ledger rows
+                try:
+                    if purchase.pk in reject:
+                        reason = reject[purchase.pk][:500]
+                        batch.post(
+                            wallet=wallet,
+                            movements=[(Bucket.PENDING, -amount)],
+                            reason="cashback_rejected",
+                            source_type=SOURCE_TYPE,
+                            source_id=purchase.pk,
+                            actor=actor,
                         )
-                    )
-                    result.outcomes[purchase.pk] = Decision.CONFIRMED
-            except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
-                if strict:
-                    raise
-                result.errors[purchase.pk] = exc
-                result.outcomes[purchase.pk] = Decision.FAILED
+                        rejected.setdefault(reason, []).append(purchase)
+                        audit.append(
+                            (
+                                "purchase.rejected",
+                                purchase.pk,
+                                {"reason": reason, "cashback_amount": format_amount(amount)},
+                            )
+                        )
+                        result.outcomes[purchase.pk] = Decision.REJECTED
+                    else:
+                        settled = batch.credit(
+                            wallet=wallet,
+                            amount=amount,
+                            taken_from=Bucket.PENDING,
+                            reason="cashback_confirmed",
+                            source_type=SOURCE_TYPE,
+                            source_id=purchase.pk,
+                            actor=actor,
+                        )
+                        confirmed.append(purchase)
+                        audit.append(
+                            (
+                                "purchase.confirmed",
+                                purchase.pk,
+                                {"cashback_amount": format_amount(amount), "owed_settled": format_amount(settled)},
+                            )
+                        )
+                        result.outcomes[purchase.pk] = Decision.CONFIRMED
+                except NegativeBalance as exc:  # a bug elsewhere: this purchase waits, the others go on
+                    if strict:
+                        raise
+                    result.errors[purchase.pk] = exc
+                    result.outcomes[purchase.pk] = Decision.FAILED
         changed = timezone.now()
         fields: dict[str, object] = {**_CLEARED_CLAIM, "updated_at": changed}
         if count_attempt:
@@ -276,7 +285,7 @@ def purchases_decide(
                 purchase_id__in=[p.pk for purchases in rejected.values() for p in purchases]
             ).update(status=CashbackStatus.REVERSED, updated_at=changed)
         batch.write()
-        audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit)
+        audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit, request_ids=request_ids)
         for purchase in confirmed:
             _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
         for reason, purchases in rejected.items():
@@ -324,7 +333,46 @@ __all__ = [
     "purchase_confirm",
     "purchase_ingest",
     "purchase_reject",
+    "purchase_requeue",
     "purchase_return",
     "purchase_reverse",
     "purchases_decide",
 ]
+
+
+def purchase_requeue(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
+    """Give a pending purchase back to the confirmation job (an operator, from the review queue).
+
+    Its verifier errors are forgotten (the last one's text is kept for the record), it
+    leaves the review queue and is due at once; attempts already used stay used.
+    404; 409 PURCHASE_NOT_PENDING otherwise.
+    """
+    purchase_id = uuid_or_not_found(purchase_id, "purchase")
+    with transaction.atomic():
+        purchase = _lock_purchase(purchase_id)
+        if purchase.status != PurchaseStatus.PENDING:
+            raise _not_pending(purchase)
+        errors, was_in_review = purchase.verification_errors, purchase.review_since is not None
+        purchase.verification_errors = 0
+        purchase.review_since = None
+        purchase.claimed_until = purchase.claim_token = None
+        purchase.next_attempt_at = timezone.now()
+        purchase.save(
+            update_fields=[
+                "verification_errors",
+                "review_since",
+                "claimed_until",
+                "claim_token",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="purchase.requeued",
+            resource_type=SOURCE_TYPE,
+            resource_id=purchase.pk,
+            details={"verification_errors": errors, "was_in_review": was_in_review},
+        )
+    transaction.on_commit(notify_confirmation_job)
+    return purchase

@@ -1,10 +1,16 @@
-"""Thin Celery tasks of the confirmation job: beat → dispatcher → one task per chunk of claims."""
+"""Thin Celery tasks of the confirmation job: beat → dispatcher → one task per chunk of claims.
+
+The dispatcher runs on the default queue (with the other beat tasks), the chunks on
+``CELERY_VERIFY_QUEUE`` (``CELERY_TASK_ROUTES``): each has workers of its own, so the
+dispatcher never waits behind a verification.
+"""
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
 from purchases.confirmation import purchase_claim_due, purchase_verify, purchase_verify_chunk
+from purchases.metrics import dispatches_observe
 
 
 @shared_task(name="purchases.tasks.dispatch_purchase_confirmations")
@@ -30,6 +36,7 @@ def dispatch_purchase_confirmations() -> int:
                 dispatch_purchase_confirmations.apply_async(producer=producer)
 
     transaction.on_commit(fan_out)
+    dispatches_observe(claimed=len(claims))
     return len(claims)
 
 

@@ -43,6 +43,10 @@ STOP_TIMEOUT = 15.0  # seconds between SIGTERM and SIGKILL
 READY_TIMEOUT = 90.0  # seconds the web server has to answer /health/ready
 CHECK_INTERVAL = 5.0  # seconds between two checks of PostgreSQL and Redis
 STEP = "==> "
+# The queues, named as clicknback/settings.py names them (this script imports no Django).
+CONTROL_QUEUE = os.environ.get("CELERY_QUEUE", "clicknback")
+VERIFY_QUEUE = os.environ.get("CELERY_VERIFY_QUEUE", f"{CONTROL_QUEUE}.verify")
+WEBHOOK_QUEUE = os.environ.get("CELERY_WEBHOOK_QUEUE", f"{CONTROL_QUEUE}.webhooks")
 
 
 def shown(path: Path) -> str:
@@ -306,6 +310,41 @@ def banner_lines(base: str, demo_lines: list[str], health: str, healthy: bool) -
 # --- the stack ------------------------------------------------------------------
 
 
+def celery_worker_command(name: str, queue: str, *, concurrency: int, pool: str | None = None) -> list[str]:
+    return [
+        # Celery warns about running as root (in a container, say) on every start.
+        PY, "-W", "ignore:You're running the worker with superuser privileges",
+        "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO",
+        "-Q", queue, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+        *(["--pool", pool] if pool else []),
+    ]  # fmt: skip
+
+
+def process_commands(host: str, port: int, data_dir: Path) -> dict[str, list[str]]:
+    """Every long-running process of the stack by name: what `make run` starts (and what the
+    scale-out test starts on each of its hosts)."""
+    return {
+        "web": [
+            # Worker class and count come from gunicorn.conf.py (WEB_CONCURRENCY etc. override them).
+            PY, "-m", "gunicorn", "clicknback.wsgi:application",
+            "--bind", f"{host}:{port}", "--access-logfile", "-",
+            # gunicorn's control socket lives in ~/.gunicorn, one per user: two stacks would share it.
+            "--no-control-socket",
+        ],
+        # The verifications, the dispatcher (with the other beat tasks) and the webhook
+        # deliveries each have a queue and workers of their own (clicknback/settings.py).
+        "worker": celery_worker_command("worker", VERIFY_QUEUE, concurrency=2),
+        "control": celery_worker_command("control", CONTROL_QUEUE, concurrency=1),
+        # Threads: a delivery waits on a partner's server (10 s at most), so one that hangs
+        # holds one thread, not the queue.
+        "webhooks": celery_worker_command("webhooks", WEBHOOK_QUEUE, concurrency=8, pool="threads"),
+        "beat": [
+            PY, "-m", "celery", "-A", "clicknback", "beat", "--loglevel", "INFO",
+            "--schedule", str(data_dir / "celerybeat-schedule"),
+        ],
+    }  # fmt: skip
+
+
 class Stack:
     def __init__(self, stop: StopRequest):
         self.stop = stop
@@ -319,46 +358,8 @@ class Stack:
         self.missed = dict.fromkeys(self.health, 0)  # checks failed in a row
         self.last_check = 0.0
         self.processes = [
-            Child(
-                "web",
-                [
-                    # Worker class and count come from gunicorn.conf.py (WEB_CONCURRENCY etc. override them).
-                    PY, "-m", "gunicorn", "clicknback.wsgi:application",
-                    "--bind", f"{HOST}:{PORT}", "--access-logfile", "-",
-                    # gunicorn's control socket lives in ~/.gunicorn, one per user: two stacks would share it.
-                    "--no-control-socket",
-                ],
-                LOG_DIR / "web.log",
-            ),
-            Child(
-                "worker",
-                [
-                    # Celery warns about running as root (in a container, say) on every start.
-                    PY, "-W", "ignore:You're running the worker with superuser privileges",
-                    "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO", "--concurrency", "2",
-                ],
-                LOG_DIR / "worker.log",
-            ),
-            Child(
-                "webhooks",
-                [
-                    # Webhook deliveries and emails: their own queue, so a slow partner endpoint
-                    # never holds up the confirmation job; threads, since they wait on the network.
-                    PY, "-W", "ignore:You're running the worker with superuser privileges",
-                    "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO",
-                    "-Q", "webhooks", "--pool", "threads", "--concurrency", "8", "--hostname", "webhooks@%h",
-                ],
-                LOG_DIR / "webhooks.log",
-            ),
-            Child(
-                "beat",
-                [
-                    PY, "-m", "celery", "-A", "clicknback", "beat", "--loglevel", "INFO",
-                    "--schedule", str(DATA_DIR / "celerybeat-schedule"),
-                ],
-                LOG_DIR / "beat.log",
-            ),
-        ]  # fmt: skip
+            Child(name, argv, LOG_DIR / f"{name}.log") for name, argv in process_commands(HOST, PORT, DATA_DIR).items()
+        ]
         self.state = {child.name: "starting" for child in self.processes}
         self.failures = dict.fromkeys(self.state, 0)
         self.restart_at: dict[str, float] = {}
@@ -492,7 +493,7 @@ class Stack:
         raise Stopping
 
     def summary(self) -> str:
-        """One line: "web ok · worker ok · webhooks ok · beat ok · postgres ok · redis ok"."""
+        """One line: "web ok · worker ok · control ok · webhooks ok · beat ok · postgres ok · redis ok"."""
         states = {**self.state, **self.health}
         return " · ".join(f"{name} {state}" for name, state in states.items())
 

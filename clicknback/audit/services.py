@@ -1,7 +1,7 @@
 """The audit log: ``audit_record`` is called inside the transaction of each state change."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,13 +89,17 @@ def audit_record_many(
     resource_type: str,
     records: Iterable[tuple[str, object, dict[str, Any]]],
     outcome: str = "success",
+    request_ids: Mapping[Any, str] | None = None,
 ) -> list[AuditLog]:
     """Several audit rows (``(action, resource_id, details)`` each) with one INSERT.
 
     The rows are the ones ``audit_record`` would write one by one; for jobs that change
-    many resources in one transaction.
+    many resources in one transaction. ``request_ids`` gives a resource the id of the
+    request its change was made for (a job confirming what a request ingested); the
+    others carry the current request id.
     """
     request_id = get_request_id() or ""
+    request_ids = request_ids or {}
     rows = [
         audit_row(
             actor=actor,
@@ -104,7 +108,7 @@ def audit_record_many(
             resource_id=resource_id,
             details=details,
             outcome=outcome,
-            request_id=request_id,
+            request_id=request_ids.get(resource_id) or request_id,
         )
         for action, resource_id, details in records
     ]

@@ -44,7 +44,16 @@ def compose():
 
 
 def test_compose_defines_the_whole_system(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "migrate", "web", "worker", "webhooks", "beat"}
+    assert set(compose["services"]) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "control",
+        "webhooks",
+        "beat",
+    }
 
 
 def test_compose_databases_have_healthchecks_and_postgres_a_volume(compose):

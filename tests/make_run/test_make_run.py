@@ -24,14 +24,14 @@ import pytest
 from tests.make_run.terminal import PtyRun, processes_of, still_running
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-HEALTHY = r"web ok · worker ok · webhooks ok · beat ok · postgres ok · redis ok\n"
+HEALTHY = r"web ok · worker ok · control ok · webhooks ok · beat ok · postgres ok · redis ok\n"
 STEPS = [
     "==> starting PostgreSQL",
     "==> starting Redis",
     "==> migrating the database",
     "==> seeding demo data",
     "==> collecting static files",
-    "==> starting web, worker, webhooks, beat",
+    "==> starting web, worker, control, webhooks, beat",
     "==> waiting for the web server",
 ]
 
@@ -119,7 +119,9 @@ def test_make_run_shows_steps_then_only_the_banner_and_stops_cleanly_on_ctrl_c(m
     assert run.screen == shown, run.screen[len(shown) :]
     assert run.screen.endswith(health.group(0) + "\n")
     logs = data_dir / "logs"
-    assert {"web.log", "worker.log", "webhooks.log", "beat.log", "stack.log"} <= {path.name for path in logs.iterdir()}
+    assert {"web.log", "worker.log", "control.log", "webhooks.log", "beat.log", "stack.log"} <= {
+        path.name for path in logs.iterdir()
+    }
     assert "GET /favicon.ico" in (logs / "web.log").read_text()
     assert "superuser privileges" not in (logs / "worker.log").read_text()
     stack = processes_of(data_dir)
@@ -129,7 +131,7 @@ def test_make_run_shows_steps_then_only_the_banner_and_stops_cleanly_on_ctrl_c(m
 
     # when Ctrl-C is pressed, and pressed again while the stack is stopping
     run.press_ctrl_c()
-    run.wait_for(r"^==> stopping web, worker, webhooks, beat", deadline=time.monotonic() + 10)
+    run.wait_for(r"^==> stopping web, worker, control, webhooks, beat", deadline=time.monotonic() + 10)
     run.press_ctrl_c()
 
     # then everything stops, the fallback wait included, and make exits 0
