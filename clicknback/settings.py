@@ -216,7 +216,11 @@ if not 0 < PURCHASE_VERIFY_TIMEOUT_SECONDS < min(CELERY_TASK_SOFT_TIME_LIMIT / 2
     )
 # reconcile_wallets: dotted paths of functions returning, per user id, what the domain
 # says the wallet should hold ({"pending", "available_minus_owed", "paid"}).
-WALLET_RECONCILERS = ["purchases.reconcile.contribution", "payouts.reconcile.contribution"]
+WALLET_RECONCILERS = [
+    "purchases.reconcile.contribution",
+    "payouts.reconcile.contribution",
+    "wallets.adjustments.contribution",
+]
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-purchase-confirmations": {

@@ -15,9 +15,9 @@ from payouts.selectors import payout_list
 from purchases.filters import MyPurchaseFilter
 from purchases.models import Purchase
 from purchases.selectors import purchase_list
-from statements.selectors import CASHBACK_CREDIT, CASHBACK_REVERSAL, PAYOUT_DEBIT, WalletTransactionHistory
+from statements.selectors import ADJUSTMENT, CASHBACK_CREDIT, CASHBACK_REVERSAL, PAYOUT_DEBIT, WalletTransactionHistory
 
-__all__ = ["CASHBACK_CREDIT", "CASHBACK_REVERSAL", "PAYOUT_DEBIT"]
+__all__ = ["ADJUSTMENT", "CASHBACK_CREDIT", "CASHBACK_REVERSAL", "PAYOUT_DEBIT"]
 
 
 def _owner(user_id: uuid.UUID | None) -> uuid.UUID:

@@ -16,10 +16,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from clicknback.money import format_amount
-from statements.selectors import CASHBACK_CREDIT, wallet_transactions_between
+from statements.selectors import ADJUSTMENT, CASHBACK_CREDIT, wallet_transactions_between
 
 MAX_DAYS = 366
-KINDS = {"cashback_credit": "Cashback", "payout_debit": "Withdrawal", "cashback_reversal": "Cashback taken back"}
+KINDS = {
+    "cashback_credit": "Cashback",
+    "payout_debit": "Withdrawal",
+    "cashback_reversal": "Cashback taken back",
+    "adjustment": "Correction",
+}
 
 
 class StatementForm(forms.Form):
@@ -64,7 +69,7 @@ def statement(request):
     writer = csv.writer(response)
     writer.writerow(["date (UTC)", "type", "amount (EUR)", "status", "reason", "purchase", "payout"])
     for row in rows:
-        signed = row["tx_amount"] if row["tx_type"] == CASHBACK_CREDIT else -row["tx_amount"]
+        signed = row["tx_amount"] if row["tx_type"] in (CASHBACK_CREDIT, ADJUSTMENT) else -row["tx_amount"]
         writer.writerow(
             [
                 row["tx_created_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),

@@ -73,6 +73,21 @@ def _transaction_rows(user_id: uuid.UUID, rows) -> list[dict]:
     for row in rows:
         credit = row["tx_type"] == queries.CASHBACK_CREDIT
         taken_back = row["tx_type"] == queries.CASHBACK_REVERSAL
+        if row["tx_type"] == queries.ADJUSTMENT:
+            out.append(
+                {
+                    "id": row["tx_id"],
+                    "kind": "Correction",
+                    "description": row.get("tx_reason") or "",
+                    "amount": euro(row["tx_amount"]),
+                    "credit": row["tx_amount"] > 0,
+                    "void": False,
+                    "status": _status(row["tx_status"]),
+                    "url": "",
+                    "occurred_at": row["tx_created_at"],
+                }
+            )
+            continue
         if credit or taken_back:
             description = merchants.get(row["tx_purchase_id"], "")
             if taken_back:

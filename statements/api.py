@@ -8,17 +8,22 @@ from clicknback.api.fields import MoneyOutputField
 from clicknback.api.pagination import SmallPagination
 from clicknback.api.schema import AUTH_ERRORS, VALIDATION, errors
 from payouts.api import PAGE_PARAMS, paged
-from statements.selectors import CASHBACK_CREDIT, CASHBACK_REVERSAL, PAYOUT_DEBIT, wallet_transaction_page
+from statements.selectors import ADJUSTMENT, CASHBACK_CREDIT, CASHBACK_REVERSAL, PAYOUT_DEBIT, wallet_transaction_page
 
 
 class WalletTransactionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="tx_id")
-    type = serializers.ChoiceField(choices=[CASHBACK_CREDIT, PAYOUT_DEBIT, CASHBACK_REVERSAL], source="tx_type")
-    amount = MoneyOutputField(source="tx_amount")
+    type = serializers.ChoiceField(
+        choices=[CASHBACK_CREDIT, PAYOUT_DEBIT, CASHBACK_REVERSAL, ADJUSTMENT], source="tx_type"
+    )
+    amount = MoneyOutputField(
+        source="tx_amount",
+        help_text="Positive; the type tells the direction. An adjustment is signed: a debit is negative.",
+    )
     status = serializers.CharField(
         source="tx_status",
         help_text="cashback_credit: pending|available|reversed; payout_debit: the payout's status; "
-        "cashback_reversal: completed.",
+        "cashback_reversal and adjustment: completed.",
     )
     related_purchase_id = serializers.UUIDField(source="tx_purchase_id", allow_null=True)
     related_payout_id = serializers.UUIDField(source="tx_payout_id", allow_null=True)

@@ -15,10 +15,12 @@ from django.db import connection
 from clicknback.sql import column, table
 from payouts.models import Payout
 from purchases.models import CashbackTransaction, Purchase, PurchaseReturn, PurchaseStatus
+from wallets.models import WalletAdjustment
 
 CASHBACK_CREDIT = "cashback_credit"
 PAYOUT_DEBIT = "payout_debit"
 CASHBACK_REVERSAL = "cashback_reversal"
+ADJUSTMENT = "adjustment"
 COMPLETED = "completed"
 TRANSACTION_FIELDS = (
     "tx_id", "tx_type", "tx_amount", "tx_status", "tx_purchase_id", "tx_payout_id", "tx_created_at", "tx_reason",
@@ -34,12 +36,14 @@ def _rows_sql() -> str:
     * a reversal per return of a purchase that took cashback back (partial or full;
       ``purchases.PurchaseReturn``), with the return's reason;
     * a reversal per operator's reversal of the cashback left (a reversed purchase whose
-      last step was not a return), at the time of the reversal, with its reason.
+      last step was not a return), at the time of the reversal, with its reason;
+    * an adjustment per operator's correction (signed: a debit is negative), with its reason.
     """
     credit = functools.partial(column, CashbackTransaction)
     debit = functools.partial(column, Payout)
     back = functools.partial(column, PurchaseReturn)
     purchase = functools.partial(column, Purchase)
+    fix = functools.partial(column, WalletAdjustment)
     return (
         f"SELECT {credit('id')} AS tx_id, %s AS tx_type, {credit('amount')} AS tx_amount, "  # noqa: S608 - identifiers from the models  # nosec B608
         f"{credit('status')} AS tx_status, {credit('purchase')} AS tx_purchase_id, NULL::uuid AS tx_payout_id, "
@@ -60,7 +64,10 @@ def _rows_sql() -> str:
         f"WHERE {purchase('user')} = %s AND {purchase('status')} = %s "
         f"AND {credit('amount')} > {credit('returned_amount')} "
         f"AND NOT EXISTS (SELECT 1 FROM {table(PurchaseReturn)} AS r "
-        f"WHERE r.purchase_id = {purchase('id')} AND r.full)"
+        f"WHERE r.purchase_id = {purchase('id')} AND r.full) "
+        "UNION ALL "
+        f"SELECT {fix('id')}, %s, {fix('amount')}, %s, NULL::uuid, NULL::uuid, {fix('created_at')}, {fix('reason')} "
+        f"FROM {table(WalletAdjustment)} WHERE {fix('user')} = %s"
     )
 
 
@@ -70,6 +77,7 @@ def _rows_params(user_id: uuid.UUID) -> list:
         PAYOUT_DEBIT, user_id,
         CASHBACK_REVERSAL, COMPLETED, user_id,
         CASHBACK_REVERSAL, COMPLETED, user_id, PurchaseStatus.REVERSED.value,
+        ADJUSTMENT, COMPLETED, user_id,
     ]  # fmt: skip
 
 

@@ -1,8 +1,14 @@
-"""Back office for wallets and the ledger: read-only (balances move only through services)."""
+"""Back office for wallets and the ledger: read-only (balances move only through services),
+and operators' corrections, made through ``wallets.adjustments.wallet_adjust``."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
-from wallets.models import LedgerEntry, Wallet
+from clicknback.audit.services import Actor
+from clicknback.errors import DomainError
+from wallets.adjustments import wallet_adjust
+from wallets.models import LedgerEntry, Wallet, WalletAdjustment
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +62,65 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("wallet__user",)
     ordering = ("-created_at", "-id")
+
+
+class WalletAdjustmentForm(forms.ModelForm):
+    """An operator's correction: the user, a signed amount, a reason, and a confirmation."""
+
+    confirm = forms.BooleanField(
+        required=True,
+        label="I have checked the user and the amount",
+        help_text="The correction moves money at once and cannot be edited or deleted; a mistake takes another one.",
+    )
+
+    class Meta:
+        model = WalletAdjustment
+        fields = ("user", "amount", "reason")
+        widgets = {"reason": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("A reason is required.")
+        return reason
+
+
+@admin.register(WalletAdjustment)
+class WalletAdjustmentAdmin(admin.ModelAdmin):
+    """Corrections go through ``wallets.adjustments.wallet_adjust`` (lock, ledger, audit)."""
+
+    form = WalletAdjustmentForm
+    list_display = ("user", "amount", "reason", "actor_id", "created_at")
+    search_fields = ("user__email", "reason", "=id")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            made = wallet_adjust(
+                user_id=data["user"].pk, amount=data["amount"], reason=data["reason"], actor=Actor.admin(request.user)
+            )
+        except DomainError as exc:
+            # shown on the form by ``_changeform_view``'s message; nothing was written
+            self.message_user(request, exc.message, messages.ERROR)
+            raise AdjustmentRefused(exc.message) from exc
+        obj.pk, obj.created_at, obj.actor_id = made.pk, made.created_at, made.actor_id
+        obj._state.adding, obj._state.db = False, made._state.db
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AdjustmentRefused:
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class AdjustmentRefused(Exception):
+    """The service refused the correction (e.g. available cannot cover a debit)."""

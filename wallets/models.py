@@ -68,3 +68,30 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket} {self.amount} ({self.reason})"
+
+
+class WalletAdjustment(models.Model):
+    """An operator's correction of a user's available balance (contract §8), with its reason.
+
+    A positive amount credits (settling owed first, as confirmed cashback does); a negative
+    one debits available. Its ledger rows name it as their source; rows are never changed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_adjustments")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    reason = models.CharField(max_length=500)
+    actor_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="adjustment_user_created")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=Decimal("0")), name="adjustment_amount_not_zero"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="adjustment_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reason})"

@@ -65,6 +65,7 @@ ACCESS = {
     ("DELETE", "/api/v1/feature-flags/{key}/"): ADMIN,
     ("GET", "/api/v1/feature-flags/{key}/evaluate/"): ADMIN,
     ("POST", "/api/v1/users/me/password/"): USER,
+    ("POST", "/api/v1/admin/wallet-adjustments/"): ADMIN,
     ("POST", "/api/v1/auth/password-reset/"): ANONYMOUS,
     ("POST", "/api/v1/auth/password-reset/confirm/"): ANONYMOUS,
     # another user's payout is a 404 (its existence is not revealed), never a 401/403

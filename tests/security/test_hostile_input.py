@@ -108,6 +108,8 @@ def cases(kind: str, valid=None) -> list:
         return [*WRONG_TYPES, *_choice_values(valid), NESTED_VALUE]
     if kind == "object":
         return [None, True, 12345, "x", Raw("1.5"), [], ["x"], Raw("NaN")]
+    if kind == "signed_money":  # a negative amount is meaningful (a debit)
+        return [value for value in cases("money") if value not in ("-10.00", Raw("-1"))]
     if kind == "money_or_null":  # null is meaningful (e.g. "everything left")
         return [value for value in cases("money") if value is not None]
     if kind == "datetime":
@@ -245,6 +247,9 @@ def endpoints(w) -> list[Endpoint]:
         Endpoint("password reset confirm", "post", "/api/v1/auth/password-reset/confirm", "anonymous",
                  {"token": password_reset_token(w.alice), "new_password": "N3w!Passw0rd"},
                  {"token": "text", "new_password": "secret"}, ok=(204,)),
+        Endpoint("wallet adjustment", "post", "/api/v1/admin/wallet-adjustments", "admin",
+                 {"user_id": str(w.alice.pk), "amount": "1.00", "reason": "Goodwill"},
+                 {"user_id": "uuid", "amount": "signed_money", "reason": "text"}, ok=(201,)),
         Endpoint("partner create", "post", "/api/v1/partners", "admin",
                  {"name": "Hostile Network", "merchant_ids": [str(w.merchant.pk)], "active": True},
                  {"name": "text", "merchant_ids": "uuid_list", "active": "bool"}, ok=(201,)),
@@ -448,7 +453,7 @@ ENDPOINT_NAMES = [
     "purchase create", "payout create", "payout create by card", "withdraw", "payout process", "payout fail",
     "flag set", "password change", "password reset", "password reset confirm", "partner create", "partner update",
     "api key create", "partner purchase create", "partner batch", "partner decline", "partner return",
-    "webhook endpoint create", "notification settings",
+    "webhook endpoint create", "notification settings", "wallet adjustment",
 ]  # fmt: skip
 
 
