@@ -16,6 +16,7 @@ from merchants.serializers import (
     MerchantOutputSerializer,
     MerchantStatusInputSerializer,
     MerchantStatusOutputSerializer,
+    MerchantUpdateInputSerializer,
 )
 
 
@@ -62,6 +63,25 @@ class MerchantDetailApi(APIView):
     )
     def get(self, request, merchant_id):
         merchant = selectors.merchant_get(merchant_id=merchant_id)
+        return Response(MerchantOutputSerializer(merchant).data)
+
+    @extend_schema(
+        operation_id="merchants_update",
+        tags=["merchants"],
+        request=MerchantUpdateInputSerializer,
+        responses={
+            200: MerchantOutputSerializer,
+            **errors(ADMIN_ERRORS, NOT_FOUND, VALIDATION, _409="MERCHANT_NAME_TAKEN (case-insensitive)"),
+        },
+        description="Audited with the old and new values.",
+    )
+    def patch(self, request, merchant_id):
+        merchant = selectors.merchant_get(merchant_id=merchant_id)  # 404 before 422
+        data = MerchantUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        merchant = services.merchant_update(
+            merchant_id=merchant.pk, actor=Actor.of(request.user), **data.validated_data
+        )
         return Response(MerchantOutputSerializer(merchant).data)
 
 

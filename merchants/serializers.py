@@ -12,6 +12,11 @@ class MerchantCreateInputSerializer(serializers.Serializer):
     active = StrictBooleanField(default=True)
 
 
+class MerchantUpdateInputSerializer(serializers.Serializer):
+    name = StrictCharField(min_length=1, max_length=255, required=False)
+    default_cashback_percentage = MoneyField(allow_zero=True, max_value=Decimal("20"), required=False)
+
+
 class MerchantOutputSerializer(serializers.ModelSerializer):
     default_cashback_percentage = MoneyOutputField()
 

@@ -75,3 +75,53 @@ def merchant_set_active(*, merchant_id: uuid.UUID | str, active: bool, actor: Ac
             details={"name": merchant.name},
         )
     return merchant
+
+
+def merchant_update(
+    *, merchant_id: uuid.UUID | str, actor: Actor, name: str | None = None, default_cashback_percentage=None
+) -> Merchant:
+    """Rename a merchant or change its default percentage (§4): the creation rules and 409;
+    audited with the old and new values of what changed."""
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 255:
+            raise ValidationFailed(
+                "name must be 1 to 255 characters.", field="name", reason="Must be 1 to 255 characters."
+            )
+    if default_cashback_percentage is not None and not (
+        Decimal("0") <= default_cashback_percentage <= MAX_DEFAULT_PERCENTAGE
+    ):
+        raise ValidationFailed(
+            "default_cashback_percentage must be between 0 and 20.",
+            field="default_cashback_percentage",
+            reason="Must be between 0.00 and 20.00.",
+        )
+    with transaction.atomic():
+        merchant = merchant_lock(merchant_id=merchant_id)
+        changes: dict[str, dict[str, object]] = {}
+        if name is not None and name != merchant.name:
+            changes["name"] = {"old": merchant.name, "new": name}
+            merchant.name = name
+        if default_cashback_percentage is not None:
+            value = quantize(default_cashback_percentage)
+            if value != merchant.default_cashback_percentage:
+                changes["default_cashback_percentage"] = {
+                    "old": f"{merchant.default_cashback_percentage:.2f}",
+                    "new": f"{value:.2f}",
+                }
+                merchant.default_cashback_percentage = value
+        if changes:
+            try:
+                with transaction.atomic():
+                    merchant.save(update_fields=[*changes, "updated_at"])
+            except IntegrityError:
+                raise MerchantNameTaken(merchant.name) from None
+            catalog_changed()
+            audit_record(
+                actor=actor,
+                action="merchant.edited",
+                resource_type="merchant",
+                resource_id=merchant.pk,
+                details=changes,
+            )
+    return merchant

@@ -19,6 +19,7 @@ from offers.serializers import (
     OfferOutputSerializer,
     OfferStatusInputSerializer,
     OfferStatusOutputSerializer,
+    OfferUpdateInputSerializer,
 )
 
 
@@ -88,6 +89,34 @@ class OfferActiveListApi(ListAPIView):
 
 
 class OfferDetailApi(APIView):
+    def get_permissions(self):
+        if self.request.method == "PATCH":
+            return [IsAdmin()]
+        return super().get_permissions()
+
+    @extend_schema(
+        operation_id="offers_update",
+        tags=["offers"],
+        request=OfferUpdateInputSerializer,
+        responses={
+            200: OfferOutputSerializer,
+            **errors(
+                ADMIN_ERRORS,
+                NOT_FOUND,
+                VALIDATION,
+                _409="ACTIVE_OFFER_ALREADY_EXISTS: the dates overlap another active offer (conflicting_offer_id)",
+            ),
+        },
+        description="Changes what later purchases earn, never what was already credited; audited with the "
+        "old and new values.",
+    )
+    def patch(self, request, offer_id):
+        offer = selectors.offer_get(offer_id=offer_id)  # 404 before 422 for an unknown offer
+        data = OfferUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.offer_update(offer_id=offer.pk, actor=Actor.of(request.user), **data.validated_data)
+        return Response(OfferOutputSerializer(selectors.offer_get(offer_id=offer.pk)).data)
+
     @extend_schema(
         operation_id="offers_get",
         tags=["offers"],

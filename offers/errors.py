@@ -16,10 +16,15 @@ class MerchantNotActive(DomainError):
 class ActiveOfferAlreadyExists(DomainError):
     code = "ACTIVE_OFFER_ALREADY_EXISTS"
     http_status = 409
-    default_message = "This merchant already has an active offer."
+    default_message = "Another active offer of this merchant overlaps these dates."
 
     def __init__(self, merchant_id, active_offer_id=None):
         details = {"merchant_id": str(merchant_id)}
         if active_offer_id is not None:
-            details["active_offer_id"] = str(active_offer_id)
-        super().__init__(f"Merchant {merchant_id} already has an active offer; deactivate it first.", details=details)
+            details["conflicting_offer_id"] = str(active_offer_id)
+            details["active_offer_id"] = str(active_offer_id)  # the name older clients read
+        super().__init__(
+            f"An active offer of merchant {merchant_id} overlaps these dates: schedule this one after it ends, "
+            "or change or deactivate that one first.",
+            details=details,
+        )

@@ -20,6 +20,8 @@ class Offer(models.Model):
     cashback_type = models.CharField(max_length=16, choices=CashbackType.choices)
     cashback_value = models.DecimalField(max_digits=14, decimal_places=2)
     monthly_cap = models.DecimalField(max_digits=14, decimal_places=2)
+    # The most one purchase earns (applied before the monthly cap); none when null.
+    max_cashback_per_purchase = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     start_date = models.DateField()
     end_date = models.DateField()
@@ -31,10 +33,13 @@ class Offer(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "start_date", "end_date"], name="offer_status_dates")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["merchant"],
-                condition=models.Q(status=OfferStatus.ACTIVE),
-                name="offer_one_active_per_merchant",
+            # The active offers of one merchant never overlap in dates (§5), so the next one
+            # can be scheduled while the current one runs: the trigger
+            # ``offer_active_dates_do_not_overlap`` (migration 0002) refuses an overlap.
+            models.CheckConstraint(
+                condition=models.Q(max_cashback_per_purchase__isnull=True)
+                | models.Q(max_cashback_per_purchase__gt=Decimal("0")),
+                name="offer_max_per_purchase_positive",
             ),
             models.CheckConstraint(condition=models.Q(cashback_value__gt=Decimal("0")), name="offer_value_positive"),
             models.CheckConstraint(

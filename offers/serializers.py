@@ -11,6 +11,14 @@ class OfferCreateInputSerializer(serializers.Serializer):
     start_date = StrictDateField()
     end_date = StrictDateField()
     monthly_cap = MoneyField()
+    max_cashback_per_purchase = MoneyField(required=False, allow_null=True, default=None)
+
+
+class OfferUpdateInputSerializer(serializers.Serializer):
+    end_date = StrictDateField(required=False)
+    monthly_cap = MoneyField(required=False)
+    cashback_value = MoneyField(required=False)
+    max_cashback_per_purchase = MoneyField(required=False, allow_null=True)
 
 
 class OfferOutputSerializer(serializers.ModelSerializer):
@@ -19,6 +27,7 @@ class OfferOutputSerializer(serializers.ModelSerializer):
     cashback_value = MoneyOutputField()
     monthly_cap = MoneyOutputField()
     monthly_cap_per_user = MoneyOutputField(source="monthly_cap", help_text="Same as monthly_cap (older clients).")
+    max_cashback_per_purchase = MoneyOutputField(help_text="The most one purchase earns; null: no limit.")
 
     class Meta:
         model = Offer
@@ -30,6 +39,7 @@ class OfferOutputSerializer(serializers.ModelSerializer):
             "cashback_value",
             "monthly_cap",
             "monthly_cap_per_user",
+            "max_cashback_per_purchase",
             "start_date",
             "end_date",
             "status",

@@ -370,6 +370,7 @@ def _ingest_together(accepted: list[_Accepted], reporter: Reporter) -> set[int]:
             cashback_value=offer.cashback_value,
             monthly_cap=offer.monthly_cap,
             already_earned=earned[key],
+            max_per_purchase=offer.max_cashback_per_purchase,
         )
         earned[key] += credited
         cashback = CashbackTransaction(

@@ -45,6 +45,7 @@ def test_admin_creates_an_active_offer(admin_client, admin_user):
     body = response.json()
     assert set(body) == {
         "id",
+        "max_cashback_per_purchase",
         "merchant_id",
         "merchant_name",
         "cashback_type",
@@ -177,24 +178,57 @@ def test_inactive_merchant_is_422_merchant_not_active(admin_client):
     assert not Offer.objects.exists()
 
 
-def test_second_active_offer_for_a_merchant_is_409_whatever_the_dates(admin_client):
-    # given: the existing active offer does not even overlap the new one
+def test_the_next_offer_can_be_scheduled_while_the_current_one_runs(admin_client):
+    # given: an active offer ending today
     existing = OfferFactory(end_date=today())
-    # when
+    # when: the next one starts tomorrow
     response = admin_client.post(
         URL,
         offer_body(
             existing.merchant,
-            start_date=(today() + dt.timedelta(days=100)).isoformat(),
-            end_date=(today() + dt.timedelta(days=200)).isoformat(),
+            start_date=(today() + dt.timedelta(days=1)).isoformat(),
+            end_date=(today() + dt.timedelta(days=30)).isoformat(),
+        ),
+        format="json",
+    )
+    # then
+    assert response.status_code == 201
+    assert Offer.objects.filter(merchant=existing.merchant, status=OfferStatus.ACTIVE).count() == 2
+
+
+def test_an_active_offer_overlapping_another_is_409_naming_it(admin_client):
+    # given
+    existing = OfferFactory(end_date=today() + dt.timedelta(days=10))
+    # when: it would start on the current one's last day
+    response = admin_client.post(
+        URL,
+        offer_body(
+            existing.merchant,
+            start_date=(today() + dt.timedelta(days=10)).isoformat(),
+            end_date=(today() + dt.timedelta(days=40)).isoformat(),
         ),
         format="json",
     )
     # then
     assert response.status_code == 409
-    assert response.json()["error"]["code"] == "ACTIVE_OFFER_ALREADY_EXISTS"
+    error = response.json()["error"]
+    assert error["code"] == "ACTIVE_OFFER_ALREADY_EXISTS"
+    assert error["details"]["conflicting_offer_id"] == str(existing.pk)
     assert Offer.objects.count() == 1
     assert not AuditLog.objects.exists()
+
+
+def test_the_database_refuses_overlapping_active_offers_whatever_the_code():
+    from django.db import IntegrityError, transaction
+
+    # given
+    existing = OfferFactory(end_date=today() + dt.timedelta(days=10))
+    # when / then: written past the services, the trigger still refuses it
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OfferFactory(merchant=existing.merchant, start_date=today() + dt.timedelta(days=5))
+    OfferFactory(merchant=existing.merchant, start_date=today() + dt.timedelta(days=11),
+                 end_date=today() + dt.timedelta(days=20))  # fmt: skip
+    OfferFactory(merchant=existing.merchant, status=OfferStatus.INACTIVE)
 
 
 def test_new_offer_allowed_when_the_other_offer_is_inactive(admin_client):

@@ -66,6 +66,8 @@ ACCESS = {
     ("GET", "/api/v1/feature-flags/{key}/evaluate/"): ADMIN,
     ("POST", "/api/v1/users/me/password/"): USER,
     ("POST", "/api/v1/admin/wallet-adjustments/"): ADMIN,
+    ("PATCH", "/api/v1/merchants/{merchant_id}/"): ADMIN,
+    ("PATCH", "/api/v1/offers/{offer_id}/"): ADMIN,
     ("POST", "/api/v1/auth/password-reset/"): ANONYMOUS,
     ("POST", "/api/v1/auth/password-reset/confirm/"): ANONYMOUS,
     # another user's payout is a 404 (its existence is not revealed), never a 401/403

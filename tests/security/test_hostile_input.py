@@ -247,6 +247,14 @@ def endpoints(w) -> list[Endpoint]:
         Endpoint("password reset confirm", "post", "/api/v1/auth/password-reset/confirm", "anonymous",
                  {"token": password_reset_token(w.alice), "new_password": "N3w!Passw0rd"},
                  {"token": "text", "new_password": "secret"}, ok=(204,)),
+        Endpoint("merchant update", "patch", f"/api/v1/merchants/{w.merchant.pk}", "admin",
+                 {"name": "Hostile Renamed Shop", "default_cashback_percentage": "4.00"},
+                 {"name": "text", "default_cashback_percentage": "money"}),
+        Endpoint("offer update", "patch", f"/api/v1/offers/{w.offer.pk}", "admin",
+                 {"end_date": str(today + timedelta(days=60)), "monthly_cap": "600.00", "cashback_value": "9.00",
+                  "max_cashback_per_purchase": "50.00"},
+                 {"end_date": "date", "monthly_cap": "money", "cashback_value": "money",
+                  "max_cashback_per_purchase": "money_or_null"}),
         Endpoint("wallet adjustment", "post", "/api/v1/admin/wallet-adjustments", "admin",
                  {"user_id": str(w.alice.pk), "amount": "1.00", "reason": "Goodwill"},
                  {"user_id": "uuid", "amount": "signed_money", "reason": "text"}, ok=(201,)),
@@ -453,7 +461,7 @@ ENDPOINT_NAMES = [
     "purchase create", "payout create", "payout create by card", "withdraw", "payout process", "payout fail",
     "flag set", "password change", "password reset", "password reset confirm", "partner create", "partner update",
     "api key create", "partner purchase create", "partner batch", "partner decline", "partner return",
-    "webhook endpoint create", "notification settings", "wallet adjustment",
+    "webhook endpoint create", "notification settings", "wallet adjustment", "merchant update", "offer update",
 ]  # fmt: skip
 
 
