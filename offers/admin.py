@@ -1,18 +1,26 @@
 """Back office for offers: create (merchant autocomplete), filter, search, activate and
-deactivate — all through ``offers.services`` so the one-active-offer rule and the audit
-row apply exactly as in the API."""
+deactivate, edit — all through ``offers.services`` so the overlap rule and the audit row
+apply exactly as in the API."""
 
 from django.contrib import admin
 
 from clicknback.audit.admin_support import ServiceForm, ServiceModelAdmin, run_for_each
 from offers.models import Offer, OfferStatus
-from offers.services import offer_create, offer_set_status
+from offers.services import EDITABLE, offer_create, offer_set_status, offer_update
 
 
 class OfferAddForm(ServiceForm):
     class Meta:
         model = Offer
-        fields = ["merchant", "cashback_type", "cashback_value", "monthly_cap", "start_date", "end_date"]
+        fields = [
+            "merchant",
+            "cashback_type",
+            "cashback_value",
+            "monthly_cap",
+            "max_cashback_per_purchase",
+            "start_date",
+            "end_date",
+        ]
 
     def call_service(self, cleaned_data, actor):
         return offer_create(
@@ -22,16 +30,33 @@ class OfferAddForm(ServiceForm):
             start_date=cleaned_data["start_date"],
             end_date=cleaned_data["end_date"],
             monthly_cap=cleaned_data["monthly_cap"],
+            max_cashback_per_purchase=cleaned_data.get("max_cashback_per_purchase"),
             actor=actor,
         )
 
     def validate_unique(self):
-        """The one-active-offer rule comes back from the service as a 409-style error."""
+        """The overlap rule comes back from the service as a 409-style error."""
+
+
+class OfferChangeForm(ServiceForm):
+    """What may change on an offer (§5), through ``offer_update`` (the rules, the overlap
+    rule, the audit of old and new values)."""
+
+    class Meta:
+        model = Offer
+        fields = list(EDITABLE)
+
+    def call_service(self, cleaned_data, actor):
+        return offer_update(offer_id=self.instance.pk, actor=actor, **{name: cleaned_data[name] for name in EDITABLE})
+
+    def validate_unique(self):
+        """The overlap rule comes back from the service as a 409-style error."""
 
 
 @admin.register(Offer)
 class OfferAdmin(ServiceModelAdmin):
     add_form = OfferAddForm
+    form = OfferChangeForm
     list_display = (
         "merchant",
         "cashback_type",
@@ -58,11 +83,8 @@ class OfferAdmin(ServiceModelAdmin):
         "id",
         "merchant",
         "cashback_type",
-        "cashback_value",
-        "monthly_cap",
         "currency",
         "start_date",
-        "end_date",
         "status",
         "created_at",
         "updated_at",
@@ -70,7 +92,7 @@ class OfferAdmin(ServiceModelAdmin):
     actions = ["activate_offers", "deactivate_offers"]
 
     def get_fields(self, request, obj=None):
-        return list(OfferAddForm.Meta.fields) if obj is None else list(self.readonly_fields)
+        return list(OfferAddForm.Meta.fields) if obj is None else [*EDITABLE, *self.readonly_fields]
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
