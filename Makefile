@@ -61,7 +61,7 @@ typecheck: $(DEV_STAMP)
 # Static security checks, part of `make test`: bandit (medium and high severity) on the
 # application code, and pip-audit on every installed package (see docs/testing-under-attack.md
 # for what happens on a machine that cannot reach the vulnerability service).
-SECURITY_PATHS := clicknback users merchants offers purchases wallets payouts partners statements portal backoffice demo
+SECURITY_PATHS := clicknback users merchants offers purchases wallets payouts partners events statements portal backoffice demo
 security: $(DEV_STAMP)
 	$(VENV)/bin/bandit -r $(SECURITY_PATHS) -ll -x '*/tests/*,*/migrations/*' -q
 	$(PY) -m tests.security.pip_audit_gate

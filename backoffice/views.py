@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods
 
 from backoffice import charts, exports, forms, metrics
 from clicknback.money import ZERO, euro
+from events.relay import events_waiting_count
+from events.selectors import webhook_health
 from purchases.selectors import confirmation_backlog
 
 logger = logging.getLogger("backoffice")
@@ -83,6 +85,8 @@ def dashboard(request):
         "waiting_requested_amount": euro(waiting.requested_amount),
         "waiting_processing_amount": euro(waiting.processing_amount),
         "waiting_age": duration(now - waiting.oldest_requested_at if waiting.oldest_requested_at else None),
+        "events_waiting": events_waiting_count(),
+        "webhooks": webhook_health(),
         "chart": chart,
         "chart_rows": [
             {"day": day, "credited": euro(credited), "paid": euro(paid)}
@@ -94,6 +98,9 @@ def dashboard(request):
             "review_queue": _admin_url("purchases_purchaseinreview_changelist", ""),
             "requested_payouts": _admin_url("payouts_payout_changelist", "?status__exact=requested"),
             "processing_payouts": _admin_url("payouts_payout_changelist", "?status__exact=processing"),
+            "failed_deliveries": _admin_url("events_webhookdelivery_changelist", "?status__exact=failed"),
+            "deactivated_endpoints": _admin_url("events_webhookendpoint_changelist", "?active__exact=0"),
+            "waiting_events": _admin_url("outbox_event_changelist", "?relayed_at__isempty=1"),
         },
     }
     return TemplateResponse(request, "admin/backoffice/dashboard.html", context)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "clicknback.audit",
     "clicknback.flags",
+    "clicknback.outbox",
     "users",
     "merchants",
     "offers",
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "purchases",
     "payouts",
     "partners",
+    "events",
     "demo",
     "clicknback",
 ]
@@ -191,6 +193,9 @@ CELERY_TASK_ROUTES = {
     "purchases.tasks.verify_purchase": {"queue": CELERY_VERIFY_QUEUE},
     # Webhook deliveries (the events app's sender), on a queue reserved for them.
     "events.tasks.send_webhook_delivery": {"queue": CELERY_WEBHOOK_QUEUE},
+    "events.tasks.dispatch_webhook_deliveries": {"queue": CELERY_WEBHOOK_QUEUE},
+    # Notification emails too: an SMTP server that hangs holds up no money work either.
+    "events.tasks.send_notifications": {"queue": CELERY_WEBHOOK_QUEUE},
     "webhooks.tasks.*": {"queue": CELERY_WEBHOOK_QUEUE},
 }
 # Task events (sent, started, succeeded, failed...) for Flower or any Celery monitor.
@@ -243,6 +248,19 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-idempotency-keys": {
         "task": "payouts.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    "relay-events": {
+        "task": "events.tasks.relay_events",
+        "schedule": float(env.int("EVENT_RELAY_INTERVAL_SECONDS", default=5)),
+    },
+    "dispatch-webhook-deliveries": {
+        "task": "events.tasks.dispatch_webhook_deliveries",
+        "schedule": float(env.int("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=5)),
+    },
+    # Emails left pending (a failed send, a lost message) are picked up again.
+    "send-notifications": {
+        "task": "events.tasks.send_notifications",
+        "schedule": 60.0,
     },
     "purge-expired-refresh-tokens": {
         "task": "users.tasks.purge_expired_refresh_tokens",
@@ -340,7 +358,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # active/inactive is shared by merchants and offers: one named enum.
-    "ENUM_NAME_OVERRIDES": {"ActivationStatusEnum": "offers.models.OfferStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ActivationStatusEnum": "offers.models.OfferStatus",
+        "WebhookDeliveryStatusEnum": "events.models.DeliveryStatus",
+    },
     # 413, 415 and 500 on every operation that can answer them (clicknback/api/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -411,3 +432,21 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+
+# --- Events, webhooks and notifications (contract §14) ---------------------------------
+# Hosts a webhook URL may name although they resolve to an internal address (then http is allowed too).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Seconds to wait before each retry of a failed delivery (with jitter); then the delivery is failed.
+WEBHOOK_RETRY_SCHEDULE = [
+    float(value)
+    for value in env.list("WEBHOOK_RETRY_SCHEDULE", default=["5", "300", "1800", "7200", "18000", "36000", "36000"])
+]
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.2)  # ± this fraction of each wait
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# How long a claimed delivery or email is reserved for the worker that claimed it.
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
+EVENT_RELAY_BATCH_SIZE = env.int("EVENT_RELAY_BATCH_SIZE", default=500)
+
+# Notification emails use the email settings above (EMAIL_URL); their wallet link starts here.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("statements.urls")),
     path("", include("clicknback.flags.urls")),
     path("", include("clicknback.audit.urls")),
+    path("", include("events.urls")),
     path("", include("partners.urls")),
     re_path(r"^.*$", api_not_found),
 ]

@@ -17,9 +17,11 @@ from clicknback.audit.services import Actor, audit_inserting, audit_record, audi
 from clicknback.errors import ValidationFailed
 from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO, format_amount, quantize
+from clicknback.outbox.services import events_inserting, events_record
 from clicknback.rows import RowWriter, send_together
 from payouts.destinations import destination_parse
 from payouts.errors import InsufficientBalance, InvalidPayoutTransition, PayoutPolicyViolation
+from payouts.events import payout_event
 from payouts.idempotency import IdempotentRequest, idempotency_key_find, idempotency_key_lock
 from payouts.models import IdempotencyKey, Payout, PayoutStatus
 from payouts.policy import monthly_remaining, payout_min_amount, payout_monthly_limit, policy_violations
@@ -146,12 +148,13 @@ def payout_request(
             },
         )
         writes = [_payout_writer.inserting([payout]), *postings.writes(), audit_inserting([audit])]
+        writes.append(events_inserting([payout_event(payout)]))
         if idempotency is not None:
             key = IdempotencyKey(
                 user_id=user_id, key=idempotency.key, request_hash=idempotency.request_hash, payout=payout
             )
             writes.append(_key_writer.inserting([key]))
-        # The payout, wallet, ledger, audit (and key) rows, sent as one statement.
+        # The payout, wallet, ledger, audit, event (and key) rows, sent as one statement.
         send_together(*writes)
     return payout
 
@@ -241,6 +244,7 @@ def payout_process(
             resource_id=payout.pk,
             details=details,
         )
+        events_record([payout_event(payout)])
     return payout
 
 
@@ -270,4 +274,5 @@ def payout_cancel(*, payout_id: uuid.UUID | str, user_id: uuid.UUID) -> Payout:
             resource_id=payout.pk,
             details={"from_status": PayoutStatus.REQUESTED, "amount": format_amount(payout.amount)},
         )
+        events_record([payout_event(payout)])
     return payout

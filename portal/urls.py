@@ -12,6 +12,7 @@ urlpatterns = [
     re_path(r"^wallet/?$", views.wallet_home, name="wallet-home"),
     re_path(r"^wallet/login/?$", views.WalletLoginView.as_view(), name="wallet-login"),
     re_path(r"^wallet/logout/?$", views.WalletLogoutView.as_view(), name="wallet-logout"),
+    re_path(r"^wallet/notifications/?$", views.notification_settings, name="wallet-notifications"),
     re_path(r"^wallet/signup/?$", accounts.sign_up, name="wallet-signup"),
     re_path(r"^wallet/password/?$", accounts.password_change, name="wallet-password-change"),
     re_path(r"^wallet/password/forgot/?$", accounts.forgot_password, name="wallet-password-forgot"),

@@ -36,6 +36,7 @@ from portal.withdrawals import (
     withdrawal_request,
 )
 from purchases.models import CashbackStatus, PurchaseReturn, PurchaseStatus
+from users.services import user_set_notifications
 from users.throttles import LoginRateThrottle
 from wallets.selectors import wallet_get
 
@@ -204,8 +205,20 @@ def wallet_home(request):
         "balances": _balances(user_id),
         "transactions": transactions,
         "purchases": purchases,
+        "email_enabled": request.user.email_notifications,
     }
     return render(request, "portal/home.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["POST"])
+def notification_settings(request):
+    """The wallet page's email switch: the same service as ``PATCH /users/me/notification-settings``."""
+    enabled = request.POST.get("email_enabled") == "on"
+    user_set_notifications(user_id=request.user.pk, email_enabled=enabled)
+    messages.success(request, "Email notifications are on." if enabled else "Email notifications are off.")
+    return redirect("wallet-home")
 
 
 @never_cache

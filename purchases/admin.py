@@ -2,10 +2,13 @@
 as the admin (``Actor.admin``); a refused transition is shown as an admin error."""
 
 from django.contrib import admin, messages
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from clicknback.audit.services import Actor
 from clicknback.errors import DomainError
 from clicknback.money import ZERO
+from clicknback.outbox.models import Event
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseInReview, PurchaseReturn
 from purchases.selectors import review_queue
 from purchases.services import purchase_confirm, purchase_reject, purchase_requeue, purchase_reverse
@@ -68,6 +71,22 @@ class PurchaseActions(ReadOnlyAdmin):
             return "-"
         worth = ZERO if cashback.status == CashbackStatus.REVERSED else cashback.remaining
         return f"{worth:.2f} ({cashback.status})"
+
+    @admin.display(description="Events")
+    def events(self, purchase: Purchase) -> str:
+        """The purchase's events (contract §14), oldest first, with whether the relay has taken them."""
+        rows = Event.objects.filter(resource_type="purchase", resource_id=purchase.pk).order_by("occurred_at", "id")
+        return (
+            format_html_join(
+                mark_safe("<br>"),  # nosec B308 B703 - a constant
+                "{} {} ({})",
+                (
+                    (e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), e.type, "relayed" if e.relayed_at else "waiting")
+                    for e in rows
+                ),
+            )
+            or "-"
+        )
 
     def _run(self, request, queryset, service, verb: str) -> None:
         actor = Actor.admin(request.user)
@@ -136,6 +155,7 @@ class PurchaseAdmin(PurchaseActions):
         "ingest_request_id",
         "created_at",
         "updated_at",
+        "events",
     )
     inlines = (CashbackInline, ReturnInline)
     actions = ("confirm_selected", "reverse_selected")

@@ -43,6 +43,7 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_inserting, audit_row
 from clicknback.errors import DomainError, Forbidden
 from clicknback.money import SUPPORTED_CURRENCIES, format_amount
+from clicknback.outbox.services import events_inserting
 from clicknback.request_context import get_request_id
 from clicknback.rows import RowWriter, send_together
 from purchases.cashback import cashback_for
@@ -55,6 +56,7 @@ from purchases.errors import (
     UnsupportedCurrency,
     UserNotEligible,
 )
+from purchases.events import purchase_events
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
 from purchases.selectors import (
     CapKey,
@@ -409,8 +411,19 @@ def _ingest_together(accepted: list[_Accepted], reporter: Reporter) -> set[int]:
                 details=details,
             )
         )
-    # The cashback, wallet, ledger and audit rows, sent as one statement.
-    send_together(_cashback_writer.inserting(cashbacks), *postings.writes(), audit_inserting(audits))
+    # The cashback, wallet, ledger, audit and event rows, sent as one statement.
+    send_together(
+        _cashback_writer.inserting(cashbacks),
+        *postings.writes(),
+        audit_inserting(audits),
+        events_inserting(
+            purchase_events(
+                "purchase.created",
+                [item.purchase for item in fresh],
+                merchant_names={item.offer.merchant_id: item.offer.merchant_name for item in fresh},
+            )
+        ),
+    )
     # Looked up when called: the notifier lives with the other transitions (which import
     # this module), and tests replace it there.
     from purchases import services

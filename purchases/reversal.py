@@ -26,7 +26,9 @@ from django.utils import timezone
 from clicknback.audit.services import Actor, audit_record
 from clicknback.lookup import get_object_or_not_found
 from clicknback.money import ZERO, format_amount, quantize
+from clicknback.outbox.services import events_record
 from purchases.errors import PurchaseAlreadyReversed, PurchaseNotReversible, ReturnExceedsPurchase
+from purchases.events import purchase_events
 from purchases.models import CashbackStatus, Purchase, PurchaseReturn, PurchaseStatus
 from wallets.models import Bucket, Wallet
 from wallets.services import wallet_lock, wallet_post
@@ -108,6 +110,7 @@ def _reverse_locked(*, purchase: Purchase, actor: Actor, reason: str, action: st
             **{key: format_amount(value) for key, value in extra.items()},
         },
     )
+    events_record(purchase_events("purchase.reversed", [purchase]))
     return purchase
 
 
@@ -221,4 +224,5 @@ def purchase_return(
                 "reason": reason,
             },
         )
+        events_record(purchase_events("purchase.returned", [purchase]))
         return purchase, True

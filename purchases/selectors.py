@@ -74,6 +74,8 @@ class OfferTerms:
     cashback_value: Decimal
     monthly_cap: Decimal
     max_cashback_per_purchase: Decimal | None = None
+    # For the event of the purchase (its §6 shape names the merchant); read in the same statement.
+    merchant_name: str = field(default="", compare=False)
 
 
 @functools.cache
@@ -81,6 +83,7 @@ def _offer_terms_sql() -> str:
     offer = functools.partial(column, Offer)
     names = ("id", "merchant", "cashback_type", "cashback_value", "monthly_cap", "max_cashback_per_purchase")
     columns = ", ".join(offer(name) for name in names)
+    columns += f", {column(Merchant, 'name')}"
     # One row per asked (merchant, day) that has an offer; a merchant has at most one
     # active offer, so at most one row per pair.
     return (

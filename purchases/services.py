@@ -35,10 +35,12 @@ from clicknback.audit.services import Actor, audit_record, audit_record_many
 from clicknback.errors import NotFound
 from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from clicknback.money import format_amount
+from clicknback.outbox.services import events_record
 from clicknback.request_context import bound_request_id
 from purchases.errors import (
     PurchaseNotPending,
 )
+from purchases.events import purchase_events
 from purchases.ingestion import Ingested, Outcome, PurchaseReport, Reporter, purchases_ingest
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
 from wallets.models import Bucket
@@ -186,9 +188,10 @@ def purchases_decide(
     with transaction.atomic():
         # The cashback rows are locked too: a locked row waited for is re-read as the other
         # transaction left it, a joined row that is not locked is not (purchases.reversal._lock).
+        # The merchant is read along, not locked: the events carry its name.
         locked = (
             Purchase.objects.select_for_update(of=("self", "cashback"))
-            .select_related("cashback")
+            .select_related("cashback", "merchant")
             .filter(cashback__isnull=False)
             .order_by("pk")
         )
@@ -283,12 +286,16 @@ def purchases_decide(
             ).update(status=CashbackStatus.REVERSED, updated_at=changed)
         batch.write()
         audit_record_many(actor=actor, resource_type=SOURCE_TYPE, records=audit, request_ids=request_ids)
-    for purchase in confirmed:
-        _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
-    for reason, purchases in rejected.items():
-        for purchase in purchases:
-            _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
-            purchase.status_reason = reason
+        for purchase in confirmed:
+            _settled_in_memory(purchase, PurchaseStatus.CONFIRMED, CashbackStatus.AVAILABLE, changed)
+        for reason, purchases in rejected.items():
+            for purchase in purchases:
+                _settled_in_memory(purchase, PurchaseStatus.REJECTED, CashbackStatus.REVERSED, changed)
+                purchase.status_reason = reason
+        events_record(
+            purchase_events("purchase.confirmed", confirmed)
+            + purchase_events("purchase.rejected", [p for purchases in rejected.values() for p in purchases])
+        )
     result.purchases = {purchase.pk: purchase for purchase in live}
     return result
 

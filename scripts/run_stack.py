@@ -310,12 +310,13 @@ def banner_lines(base: str, demo_lines: list[str], health: str, healthy: bool) -
 # --- the stack ------------------------------------------------------------------
 
 
-def celery_worker_command(name: str, queue: str, *, concurrency: int) -> list[str]:
+def celery_worker_command(name: str, queue: str, *, concurrency: int, pool: str | None = None) -> list[str]:
     return [
         # Celery warns about running as root (in a container, say) on every start.
         PY, "-W", "ignore:You're running the worker with superuser privileges",
         "-m", "celery", "-A", "clicknback", "worker", "--loglevel", "INFO",
         "-Q", queue, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+        *(["--pool", pool] if pool else []),
     ]  # fmt: skip
 
 
@@ -334,7 +335,9 @@ def process_commands(host: str, port: int, data_dir: Path) -> dict[str, list[str
         # deliveries each have a queue and workers of their own (clicknback/settings.py).
         "worker": celery_worker_command("worker", VERIFY_QUEUE, concurrency=2),
         "control": celery_worker_command("control", CONTROL_QUEUE, concurrency=1),
-        "webhooks": celery_worker_command("webhooks", WEBHOOK_QUEUE, concurrency=1),
+        # Threads: a delivery waits on a partner's server (10 s at most), so one that hangs
+        # holds one thread, not the queue.
+        "webhooks": celery_worker_command("webhooks", WEBHOOK_QUEUE, concurrency=8, pool="threads"),
         "beat": [
             PY, "-m", "celery", "-A", "clicknback", "beat", "--loglevel", "INFO",
             "--schedule", str(data_dir / "celerybeat-schedule"),

@@ -13,6 +13,8 @@ from users.serializers import (
     AuthLoginInputSerializer,
     AuthRefreshInputSerializer,
     AuthTokenOutputSerializer,
+    NotificationSettingsInputSerializer,
+    NotificationSettingsOutputSerializer,
     PasswordChangeInputSerializer,
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
@@ -55,6 +57,22 @@ class UserMeApi(APIView):
     @extend_schema(operation_id="users_me", tags=["users"], responses={200: UserOutputSerializer, **AUTH_ERRORS})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
+
+
+class NotificationSettingsApi(APIView):
+    @extend_schema(
+        operation_id="users_me_notification_settings_update",
+        tags=["users"],
+        request=NotificationSettingsInputSerializer,
+        responses={200: NotificationSettingsOutputSerializer, **errors(AUTH_ERRORS, VALIDATION)},
+    )
+    def patch(self, request):
+        serializer = NotificationSettingsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_set_notifications(
+            user_id=request.user.pk, email_enabled=serializer.validated_data["email_enabled"]
+        )
+        return Response(NotificationSettingsOutputSerializer(user).data)
 
 
 class AuthLoginApi(APIView):

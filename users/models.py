@@ -35,6 +35,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
     is_active = models.BooleanField(default=True)
+    # Emails about cashback and payouts (contract §14); the user can turn them off.
+    email_notifications = models.BooleanField(default=True)
     # Mirrors the role (a CHECK constraint keeps them in step) so Django admin works.
     is_staff = models.BooleanField(default=False, editable=False)
     # Access tokens issued before this instant are refused (a password change or reset).

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from clicknback.api.fields import StrictCharField, StrictEmailField
+from clicknback.api.fields import StrictBooleanField, StrictCharField, StrictEmailField
 from users.models import User
 
 
@@ -34,6 +34,14 @@ class AuthTokenOutputSerializer(serializers.Serializer):
     refresh_token = serializers.CharField()
     token_type = serializers.CharField(help_text='Always "bearer".')
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+
+
+class NotificationSettingsInputSerializer(serializers.Serializer):
+    email_enabled = StrictBooleanField()
+
+
+class NotificationSettingsOutputSerializer(serializers.Serializer):
+    email_enabled = serializers.BooleanField(source="email_notifications")
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):

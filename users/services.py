@@ -267,6 +267,23 @@ def auth_refresh(*, refresh_token: str) -> TokenPair:
     return pair
 
 
+def user_set_notifications(*, user_id: uuid.UUID, email_enabled: bool) -> User:
+    """Turn the user's emails about cashback and payouts on or off (API and wallet page)."""
+    with transaction.atomic():
+        user = get_object_or_not_found(User.objects.select_for_update(), "user", pk=user_id)
+        if user.email_notifications != email_enabled:
+            user.email_notifications = email_enabled
+            user.save(update_fields=["email_notifications", "updated_at"])
+            audit_record(
+                actor=Actor.of(user),
+                action="user.notifications_changed",
+                resource_type="user",
+                resource_id=user.pk,
+                details={"email_enabled": email_enabled},
+            )
+    return user
+
+
 # --- Passwords ----------------------------------------------------------------
 
 _reset_tokens = PasswordResetTokenGenerator()

@@ -65,7 +65,7 @@ def test_compose_databases_have_healthchecks_and_postgres_a_volume(compose):
 
 def test_compose_app_services_share_one_image_and_wait_for_migrations(compose):
     services = compose["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "webhooks", "beat"):
         assert services[name]["image"] == "clicknback:latest"
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 

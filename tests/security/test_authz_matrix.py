@@ -38,6 +38,7 @@ ACCESS = {
     ("GET", "/api/v1/users/me/purchases/"): USER,
     ("GET", "/api/v1/users/me/wallet/"): USER,
     ("GET", "/api/v1/users/me/wallet/transactions/"): USER,
+    ("PATCH", "/api/v1/users/me/notification-settings/"): USER,
     ("GET", "/api/v1/users/payouts/"): USER,
     ("POST", "/api/v1/users/payouts/"): USER,
     ("POST", "/api/v1/users/wallet/withdraw/"): USER,
@@ -86,6 +87,11 @@ ACCESS = {
     ("POST", "/api/v1/partner/purchases/{external_id}/approve/"): PARTNER,
     ("POST", "/api/v1/partner/purchases/{external_id}/decline/"): PARTNER,
     ("POST", "/api/v1/partner/purchases/{external_id}/returns/"): PARTNER,
+    ("GET", "/api/v1/partner/webhook-endpoints/"): PARTNER,
+    ("POST", "/api/v1/partner/webhook-endpoints/"): PARTNER,
+    ("DELETE", "/api/v1/partner/webhook-endpoints/{endpoint_id}/"): PARTNER,
+    ("GET", "/api/v1/partner/webhook-deliveries/"): PARTNER,
+    ("POST", "/api/v1/partner/webhook-deliveries/{delivery_id}/retry/"): PARTNER,
     ("GET", "/api/v1/postbacks/{partner_id}/"): SIGNED,
     ("POST", "/api/v1/postbacks/{partner_id}/"): SIGNED,
 }
@@ -120,6 +126,8 @@ def _url(path: str, world) -> str:
         .replace("{merchant_id}", str(world.merchant.pk))
         .replace("{offer_id}", str(world.offer.pk))
         .replace("{key_id}", "00000000-0000-4000-8000-000000000000")
+        .replace("{endpoint_id}", "00000000-0000-4000-8000-000000000000")
+        .replace("{delivery_id}", "00000000-0000-4000-8000-000000000000")
         .replace("{key}", "purchase_auto_confirm")
         .replace("{partner_id}", str(world.partner.pk))
         .replace("{external_id}", world.partner_purchases["pending"].external_id)

@@ -281,6 +281,13 @@ def endpoints(w) -> list[Endpoint]:
         Endpoint("partner return", "post", f"/api/v1/partner/purchases/{pending_ext}/returns", "partner",
                  {"return_id": "hostile-r-1", "amount": "5.00", "reason": "Returned"},
                  {"return_id": "text", "amount": "money_or_null", "reason": "text"}),
+        # WEBHOOK_ALLOWED_HOSTS names 127.0.0.1 here (``world``): its literal address is
+        # checked without a lookup, and nothing is ever sent to it.
+        Endpoint("webhook endpoint create", "post", "/api/v1/partner/webhook-endpoints", "partner",
+                 {"url": "http://127.0.0.1:9/hooks", "event_types": ["purchase.confirmed"]},
+                 {"url": "text"}, ok=(201,)),
+        Endpoint("notification settings", "patch", "/api/v1/users/me/notification-settings", "alice",
+                 {"email_enabled": False}, {"email_enabled": "bool"}),
     ]  # fmt: skip
 
 
@@ -297,6 +304,8 @@ OTHER_BODYLESS = [
     ("post", "/api/v1/partners/{partner_id}/postback-secret", "admin"),
     ("post", "/api/v1/partner/purchases/{external_id}/approve", "partner"),
     ("post", "/api/v1/users/payouts/{payout_id}/cancel", "alice"),
+    ("delete", "/api/v1/partner/webhook-endpoints/{endpoint_id}", "partner"),
+    ("post", "/api/v1/partner/webhook-deliveries/{delivery_id}/retry", "partner"),
     # form-encoded and signed: a JSON body is a 415, a form without a signature a 401
     ("post", "/api/v1/postbacks/{partner_id}", "anonymous"),
 ]
@@ -426,6 +435,7 @@ def module_world(django_db_setup, django_db_blocker):
 @pytest.fixture
 def world(module_world, db, settings):
     settings.AUTH_THROTTLE_RATE = "off"
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     return module_world
 
 
@@ -451,7 +461,7 @@ ENDPOINT_NAMES = [
     "purchase create", "payout create", "payout create by card", "withdraw", "payout process", "payout fail",
     "flag set", "password change", "password reset", "password reset confirm", "partner create", "partner update",
     "api key create", "partner purchase create", "partner batch", "partner decline", "partner return",
-    "wallet adjustment", "merchant update", "offer update",
+    "webhook endpoint create", "notification settings", "wallet adjustment", "merchant update", "offer update",
 ]  # fmt: skip
 
 
@@ -573,6 +583,8 @@ def test_other_body_less_operations_refuse_bad_ids_and_ignore_hostile_bodies(met
         "key_id": str(uuid.uuid4()),
         "external_id": f"unknown-{uuid.uuid4()}",
         "payout_id": str(uuid.uuid4()),
+        "endpoint_id": str(uuid.uuid4()),
+        "delivery_id": str(uuid.uuid4()),
     }
     names = [name for name in real if "{" + name + "}" in template]
     for name in names:
@@ -617,6 +629,8 @@ LISTS = {
     "/api/v1/admin/audit-logs": "admin",
     "/api/v1/partners": "admin",
     "/api/v1/partner/purchases": "partner",
+    "/api/v1/partner/webhook-endpoints": "partner",
+    "/api/v1/partner/webhook-deliveries": "partner",
 }
 EVALUATE = "/api/v1/feature-flags/purchase_auto_confirm/evaluate"
 EVALUATE_TEMPLATE = "/api/v1/feature-flags/{key}/evaluate"

@@ -19,6 +19,8 @@ the database:
 * each wallet equals the sum of its ledger entries, and equals the model, to the cent;
 * each purchase is resolved at most once (one confirmation or rejection, one reversal:
   counted in the audit log and the ledger), and its status is the model's;
+* each transition recorded exactly one event (the outbox, contract §14), and no event
+  exists without its transition;
 * conservation: everything ever credited as cashback is pending, available, paid, in a
   payout in flight, or reversed, minus what is still owed —
   ``credited = pending + available + paid + in_flight + reversed − owed``.
@@ -781,6 +783,38 @@ class MoneyMachine(RuleBasedStateMachine):
         for (source_id, reason), n in per_purchase.items():
             if reason in ("cashback_pending", "cashback_rejected", "cashback_reversed"):
                 assert n <= 1, (source_id, reason, n)
+
+    @invariant()
+    def events_recorded_match_the_transitions_one_for_one(self):
+        """Each committed transition (its audit row) has exactly one event (§14), and no event
+        exists without one: a full return is a reversal, a partial one ``purchase.returned``."""
+        from collections import Counter
+
+        from clicknback.audit.models import AuditLog
+        from clicknback.outbox.models import Event
+
+        def event_type(action: str, details: dict) -> str | None:
+            if action == "purchase.ingested":
+                return "purchase.created"
+            if action == "purchase.returned":
+                return "purchase.returned" if "return_id" in details else "purchase.reversed"
+            if action in ("purchase.confirmed", "purchase.rejected", "purchase.reversed") or action.startswith(
+                "payout."
+            ):
+                return action
+            return None
+
+        transitions = Counter(
+            (resource_id, event_type(action, details))
+            for resource_id, action, details in AuditLog.objects.filter(
+                resource_type__in=["purchase", "payout"]
+            ).values_list("resource_id", "action", "details")
+            if event_type(action, details) is not None
+        )
+        events = Counter(
+            (str(resource_id), type_) for resource_id, type_ in Event.objects.values_list("resource_id", "type")
+        )
+        assert events == transitions
 
 
 @pytest.mark.slow
