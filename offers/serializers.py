@@ -27,7 +27,9 @@ class OfferOutputSerializer(serializers.ModelSerializer):
     cashback_value = MoneyOutputField()
     monthly_cap = MoneyOutputField()
     monthly_cap_per_user = MoneyOutputField(source="monthly_cap", help_text="Same as monthly_cap (older clients).")
-    max_cashback_per_purchase = MoneyOutputField(help_text="The most one purchase earns; null: no limit.")
+    max_cashback_per_purchase = MoneyOutputField(
+        allow_null=True, help_text="The most one purchase earns; null: no limit."
+    )
 
     class Meta:
         model = Offer
