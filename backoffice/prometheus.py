@@ -24,12 +24,15 @@ import logging
 import os
 
 from django.conf import settings
+from django.db.models import Count, Sum
 from django.http import HttpResponse, HttpResponseForbidden
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from clicknback.outbox.models import Event
+from events.models import DeliveryStatus, WebhookDelivery
 from purchases.metrics import BUCKETS, dispatches_snapshot, verifications_snapshot
 from purchases.selectors import confirmation_backlog
 
@@ -59,6 +62,7 @@ class JobCollector:
         yield backlog
         yield age
         yield GaugeMetricFamily("clicknback_review_queue_size", "Purchases waiting in the review queue.", value=review)
+        yield from _webhook_metrics()
         try:
             raw = verifications_snapshot()
             dispatcher = dispatches_snapshot()
@@ -87,6 +91,29 @@ class JobCollector:
             "When the dispatcher last ran (Unix time).",
             value=dispatcher.get("last_run", 0),
         )
+
+
+def _webhook_metrics():
+    """Webhook deliveries by outcome (pending, succeeded, failed) and the attempts they took,
+    and the events the relay has not taken yet: one query each, from the database, so one
+    scrape sees every worker host's deliveries."""
+    deliveries = GaugeMetricFamily(
+        "clicknback_webhook_deliveries", "Webhook deliveries by outcome.", labels=["outcome"]
+    )
+    attempts = GaugeMetricFamily(
+        "clicknback_webhook_delivery_attempts", "Attempts made by the deliveries in each outcome.", labels=["outcome"]
+    )
+    counts = dict.fromkeys(DeliveryStatus.values, (0, 0))
+    rows = WebhookDelivery.objects.order_by().values("status").annotate(n=Count("id"), tries=Sum("attempts"))
+    for row in rows:
+        counts[row["status"]] = (row["n"], row["tries"] or 0)
+    for outcome, (count, tries) in sorted(counts.items()):
+        deliveries.add_metric([outcome], count)
+        attempts.add_metric([outcome], tries)
+    yield deliveries
+    yield attempts
+    waiting = Event.objects.filter(relayed_at__isnull=True).count()
+    yield GaugeMetricFamily("clicknback_events_waiting", "Events the relay has not taken yet.", value=waiting)
 
 
 def _allowed(request) -> bool:

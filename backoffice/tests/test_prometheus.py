@@ -26,6 +26,9 @@ def test_metrics_show_requests_backlog_review_queue_and_verifications(client, us
     assert 'clicknback_verifications_total{outcome="confirmed"}' in text
     assert 'clicknback_verification_duration_seconds_bucket{le="+Inf",outcome="confirmed"}' in text
     assert "clicknback_dispatcher_runs_total" in text
+    assert 'clicknback_webhook_deliveries{outcome="failed"} 0.0' in text
+    assert 'clicknback_webhook_deliveries{outcome="succeeded"} 0.0' in text
+    assert "clicknback_events_waiting" in text
 
 
 def test_metrics_are_refused_to_public_addresses(client):
