@@ -44,6 +44,7 @@ def _rows(user_id: uuid.UUID, offers: list[Offer], now: dt.datetime) -> list[dic
                     else f"{euro(offer.cashback_value)} per purchase"
                 ),
                 "monthly_cap": euro(offer.monthly_cap),
+                "max_per_purchase": euro(offer.max_cashback_per_purchase) if offer.max_cashback_per_purchase else None,
                 "cap_left": euro(left),
                 "cap_used_up": left == ZERO,
                 "start_date": offer.start_date,

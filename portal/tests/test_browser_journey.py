@@ -156,3 +156,24 @@ def test_a_new_person_signs_up_earns_withdraws_cancels_and_resets_the_password(n
     assert desktop.locator("#balance-available dd.balance__amount").inner_text().strip() == "€25.00"
 
     assert not journey.problems, "\n".join(journey.problems)
+
+
+def test_a_long_email_keeps_sign_out_on_the_header_row(new_page):
+    from users.tests.factories import PASSWORD as FACTORY_PASSWORD
+    from users.tests.factories import UserFactory
+
+    # given: an address far longer than the header has room for
+    long_email = "a-very-long-name-for-an-inbox-that-keeps-going@an-equally-long-company-domain.example.com"
+    UserFactory(email=long_email)
+    page = new_page(1280, 900)
+    page.goto("/wallet/login/")
+    page.get_by_label("Email").fill(long_email)
+    page.get_by_label("Password").fill(FACTORY_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/wallet/$"))
+    # when
+    who = page.locator(".sign-out__who").bounding_box()
+    button = page.get_by_role("button", name="Sign out").bounding_box()
+    # then: one row, the address cut with an ellipsis (its full text in the title)
+    assert abs((who["y"] + who["height"] / 2) - (button["y"] + button["height"] / 2)) < 8
+    assert page.locator(".sign-out__who").get_attribute("title") == long_email

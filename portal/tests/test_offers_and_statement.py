@@ -119,3 +119,9 @@ def test_the_statement_refuses_a_reversed_range_and_shows_only_the_users_rows(us
 def test_the_new_pages_need_a_signed_in_user(client):
     for path in ("/wallet/offers/", "/wallet/statement/", "/wallet/password/"):
         assert client.get(path).status_code == 302
+
+
+def test_the_offers_page_shows_the_per_purchase_maximum(user, signed_in):
+    OfferFactory(merchant=MerchantFactory(name="Capped"), max_cashback_per_purchase=D("4.00"))
+    text = text_of(signed_in(user).get("/wallet/offers/"))
+    assert f"at most {euro(D('4.00'))} a purchase" in text
