@@ -93,6 +93,7 @@ AXES_RESET_ON_SUCCESS = True
 # The admin login form names the email field "username" (axes would look for "email").
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+AXES_HANDLER = "backoffice.signin.AdminOnlyAxesHandler"
 
 ROOT_URLCONF = "clicknback.urls"
 WSGI_APPLICATION = "clicknback.wsgi.application"
