@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record
 from clicknback.errors import NotFound, ValidationFailed
-from clicknback.lookup import get_object_or_not_found
+from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
 from merchants.models import Merchant
 from partners.errors import PartnerNameTaken
 from partners.models import Partner, PartnerAPIKey
@@ -130,11 +130,8 @@ def api_key_revoke(*, partner_id: uuid.UUID | str, key_id: uuid.UUID | str, acto
     """Revoke a key: refused from the next request on. Revoking a revoked key changes nothing."""
     with transaction.atomic():
         partner = _lock(partner_id)
-        key_row = (
-            PartnerAPIKey.objects.select_for_update().filter(partner=partner, pk=key_id).first()
-            if _is_uuid(key_id)
-            else None
-        )
+        key_uuid = uuid_or_not_found(key_id, "api_key")
+        key_row = PartnerAPIKey.objects.select_for_update().filter(partner=partner, pk=key_uuid).first()
         if key_row is None:
             raise NotFound("api_key", key_id)
         if not key_row.revoked:
@@ -149,14 +146,6 @@ def api_key_revoke(*, partner_id: uuid.UUID | str, key_id: uuid.UUID | str, acto
                 details={"partner_id": str(partner.pk), "prefix": key_row.prefix},
             )
     return key_row
-
-
-def _is_uuid(value: object) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 def postback_secret_rotate(*, partner_id: uuid.UUID | str, actor: Actor) -> str:

@@ -36,10 +36,10 @@ from wallets.services import wallet_lock, wallet_post
 SOURCE_TYPE = "purchase"
 # Every transition out of pending clears the confirmation job's bookkeeping (and the
 # review queue).
-_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
+CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
 
 
-def _lock(purchase_id: uuid.UUID | str, *, partner_id: uuid.UUID | None = None) -> Purchase:
+def lock_purchase(purchase_id: uuid.UUID | str, *, partner_id: uuid.UUID | None = None) -> Purchase:
     """Lock the purchase row and its cashback row; 404 when unknown (or, with ``partner_id``,
     not that partner's).
 
@@ -89,7 +89,7 @@ def _reverse_locked(*, purchase: Purchase, actor: Actor, reason: str, action: st
     wallet = wallet_lock(user_id=purchase.user_id)
     owed = _take_back(purchase=purchase, wallet=wallet, amount=amount, reason="cashback_reversed", actor=actor)
     now = timezone.now()
-    fields = {"status": PurchaseStatus.REVERSED, "status_reason": reason[:500], "updated_at": now, **_CLEARED_CLAIM}
+    fields = {"status": PurchaseStatus.REVERSED, "status_reason": reason[:500], "updated_at": now, **CLEARED_CLAIM}
     fields.update(extra)
     Purchase.objects.filter(pk=purchase.pk).update(**fields)
     type(cashback).objects.filter(pk=cashback.pk).update(status=CashbackStatus.REVERSED, updated_at=now)
@@ -120,7 +120,7 @@ def purchase_reverse(*, purchase_id: uuid.UUID | str, actor: Actor, reason: str 
     404; 409 ``PURCHASE_ALREADY_REVERSED``; 409 ``PURCHASE_NOT_REVERSIBLE`` for a rejected one.
     """
     with transaction.atomic():
-        purchase = _lock(purchase_id)
+        purchase = lock_purchase(purchase_id)
         return _reverse_locked(purchase=purchase, actor=actor, reason=reason, action="purchase.reversed", extra={})
 
 
@@ -150,7 +150,7 @@ def purchase_return(
     purchase; 422 ``RETURN_EXCEEDS_PURCHASE`` for more than is left.
     """
     with transaction.atomic():
-        purchase = _lock(purchase_id, partner_id=partner_id)
+        purchase = lock_purchase(purchase_id, partner_id=partner_id)
         if PurchaseReturn.objects.filter(purchase=purchase, return_id=return_id).exists():
             return purchase, False
         if purchase.status in (PurchaseStatus.REJECTED, PurchaseStatus.REVERSED):

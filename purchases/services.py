@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from clicknback.audit.services import Actor, audit_record, audit_record_many
 from clicknback.errors import NotFound
-from clicknback.lookup import get_object_or_not_found, uuid_or_not_found
+from clicknback.lookup import uuid_or_not_found
 from clicknback.money import format_amount
 from clicknback.outbox.services import events_record
 from clicknback.request_context import bound_request_id
@@ -43,6 +43,8 @@ from purchases.errors import (
 from purchases.events import purchase_events
 from purchases.ingestion import Ingested, Outcome, PurchaseReport, Reporter, purchases_ingest
 from purchases.models import CashbackStatus, CashbackTransaction, Purchase, PurchaseStatus
+from purchases.reversal import CLEARED_CLAIM as _CLEARED_CLAIM
+from purchases.reversal import lock_purchase
 from wallets.models import Bucket
 from wallets.services import NegativeBalance, WalletBatch, wallets_lock
 
@@ -126,19 +128,8 @@ def _not_pending(purchase: Purchase) -> PurchaseNotPending:
     )
 
 
-def _lock_purchase(purchase_id: uuid.UUID | str) -> Purchase:
-    """Lock the purchase row and its cashback row (see ``purchases.reversal._lock``); 404 when unknown."""
-    locked = (
-        Purchase.objects.select_for_update(of=("self", "cashback"))
-        .select_related("cashback")
-        .filter(cashback__isnull=False)
-    )
-    return get_object_or_not_found(locked, "purchase", pk=purchase_id)
-
-
-# Every transition out of pending clears the confirmation job's bookkeeping.
-# (A purchase in the review queue leaves it too.)
-_CLEARED_CLAIM = {"claimed_until": None, "claim_token": None, "next_attempt_at": None, "review_since": None}
+# Every transition out of pending clears the confirmation job's bookkeeping (and the
+# review queue): one definition, with the purchase lock, in purchases.reversal.
 
 
 class Decision:
@@ -349,7 +340,7 @@ def purchase_requeue(*, purchase_id: uuid.UUID | str, actor: Actor) -> Purchase:
     """
     purchase_id = uuid_or_not_found(purchase_id, "purchase")
     with transaction.atomic():
-        purchase = _lock_purchase(purchase_id)
+        purchase = lock_purchase(purchase_id)
         if purchase.status != PurchaseStatus.PENDING:
             raise _not_pending(purchase)
         errors, was_in_review = purchase.verification_errors, purchase.review_since is not None
