@@ -125,3 +125,24 @@ def test_the_offers_page_shows_the_per_purchase_maximum(user, signed_in):
     OfferFactory(merchant=MerchantFactory(name="Capped"), max_cashback_per_purchase=D("4.00"))
     text = text_of(signed_in(user).get("/wallet/offers/"))
     assert f"at most {euro(D('4.00'))} a purchase" in text
+
+
+def test_another_users_payout_cancel_page_and_purchase_returns_are_404(user, other_user, signed_in):
+    from payouts.tests.factories import request_payout
+    from tests.support.funding import fund_wallet
+
+    # given: the other user's payout and a purchase of theirs with a return
+    fund_wallet(other_user, available=D("40.00"))
+    theirs = request_payout(other_user, amount=D("20.00"))
+    bought = purchase(other_user, amount=D("100.00"))
+    purchase_return(purchase_id=bought.pk, return_id="r1", amount=D("10.00"), reason="Secret reason", actor=PARTNER)
+    client = signed_in(user)
+    # when
+    cancel_page = client.get(f"/wallet/payouts/{theirs.pk}/cancel/")
+    cancel_post = client.post(f"/wallet/payouts/{theirs.pk}/cancel/")
+    purchase_page = client.get(f"/wallet/purchases/{bought.pk}/")
+    # then
+    assert (cancel_page.status_code, cancel_post.status_code, purchase_page.status_code) == (404, 404, 404)
+    theirs.refresh_from_db()
+    assert theirs.status == "requested"
+    assert "Secret reason" not in text_of(client.get("/wallet/transactions/"))
